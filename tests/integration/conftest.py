@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for the integration suites: one local lab per test session and real ansible runs against it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+COLLECTIONS = os.path.join(REPO, ".build", "collections")
+LAB_DIR = os.path.join(REPO, "tests", "lab")
+
+
+class Lab:
+    """A running lab: its inventory, its zones, and the simulators' lab-only control API."""
+
+    def __init__(self, state_dir, info):
+        self.state_dir = str(state_dir)
+        self.info = info
+        self.inventory = os.path.join(self.state_dir, "inventory.yml")
+        self.kubeconfig = os.path.join(self.state_dir, "kubeconfig")
+        with open(self.inventory, encoding="utf-8") as handle:
+            inventory = yaml.safe_load(handle)
+        group = inventory["all"]["children"]["kfuse_zones"]
+        self.zones = group["hosts"]
+        self.group_vars = group.get("vars", {})
+
+    def az(self, zone):
+        """The inventory's kfuse_az_service dict of a zone."""
+        return self.zones[zone]["kfuse_az_service"]
+
+    def url_args(self, zone):
+        """Module arguments reaching a zone's az-service by URL."""
+        az = self.az(zone)
+        return {"url": az["url"], "ca_path": az["ca_path"], "token": az["token"]}
+
+    def kube_args(self, zone):
+        """Module arguments reaching a zone's az-service through the Kubernetes API (port-forward)."""
+        az, kube = self.az(zone), self.zones[zone]["kfuse_kube"]
+        return {"kubeconfig": kube["kubeconfig"], "context": kube["context"], "namespace": kube["namespace"],
+                "service": az["service"], "service_port": az["port"], "ca_path": az["ca_path"], "token": az["token"]}
+
+    def _control(self, zone, method, path, payload=None):
+        az = self.az(zone)
+        response = requests.request(method, az["url"] + path, json=payload, verify=az["ca_path"], timeout=10,
+                                    headers={"Authorization": "Bearer " + az["token"]})
+        response.raise_for_status()
+        return response.json()
+
+    def status(self, zone):
+        """The simulator's own /status, read directly."""
+        return self._control(zone, "GET", "/status")
+
+    def lab_state(self, zone):
+        return self._control(zone, "GET", "/_lab/state")
+
+    def faults(self, zone, **faults):
+        return self._control(zone, "POST", "/_lab/faults", faults)
+
+    def reset(self):
+        for zone in self.zones:
+            self._control(zone, "POST", "/_lab/reset")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if LAB_DIR not in sys.path:
+        sys.path.insert(0, LAB_DIR)
+    import labctl  # pylint: disable=import-outside-toplevel
+
+    state_dir = tmp_path_factory.mktemp("lab")
+    info = labctl.lab_up(str(state_dir))
+    try:
+        yield Lab(state_dir, info)
+    finally:
+        labctl.lab_down(str(state_dir))
+
+
+@pytest.fixture
+def fresh_lab(lab):
+    """The lab back at its start: az1 active, az2 standby, no faults."""
+    lab.reset()
+    return lab
+
+
+def ansible_env(tmp_path, json_output=True):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+    })
+    if json_output:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
+        env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
+    return env
+
+
+class Run:
+    """One finished ansible or ansible-playbook process."""
+
+    def __init__(self, proc, parsed):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.parsed = parsed
+
+    def results(self, host=None):
+        """Task results in order, as (task name, host, result) triples."""
+        found = []
+        for play in (self.parsed or {}).get("plays", []):
+            for task in play.get("tasks", []):
+                for name, result in task.get("hosts", {}).items():
+                    if host is None or name == host:
+                        found.append((task["task"]["name"], name, result))
+        return found
+
+    def result(self, host=None):
+        """The last task result (of a host)."""
+        return self.results(host)[-1][2]
+
+    def stats(self):
+        return (self.parsed or {}).get("stats", {})
+
+
+def _run(cmd, tmp_path, json_output, timeout):
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(tmp_path, json_output), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    parsed = None
+    if json_output:
+        start = proc.stdout.find("{")
+        if start >= 0:
+            parsed = json.loads(proc.stdout[start:])
+    return Run(proc, parsed)
+
+
+@pytest.fixture
+def run_module(lab, tmp_path):
+    """Run one module on one zone host with ad-hoc `ansible`, returning its result."""
+
+    def run(host, module, args, check=False, verbosity=0, timeout=300):
+        cmd = [os.path.join(VENV_BIN, "ansible"), host, "-i", lab.inventory, "-m", module, "-a", json.dumps(args)]
+        if check:
+            cmd.append("--check")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        return _run(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def run_playbook(lab, tmp_path):
+    """Run a playbook against the lab inventory."""
+
+    def run(playbook, extra_vars=None, check=False, verbosity=0, timeout=600):
+        cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", lab.inventory, playbook]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
+        if check:
+            cmd.append("--check")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        return _run(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+
+    return run
