@@ -48,4 +48,17 @@ if [ ! -L "$link" ]; then
   mkdir -p "$(dirname "$link")"
   ln -sfn ../../../.. "$link"
 fi
-echo "bootstrap: ready ($(.venv/bin/ansible --version | head -n 1), $(.tools/bin/helm version --short))"
+# ansible-test's shellcheck sanity test is skipped without the binary: take it from Debian when we are root.
+if ! command -v shellcheck >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing shellcheck (Debian package)"
+    if ! { apt-get update -qq >/dev/null \
+           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }; then
+      echo "bootstrap: could not install shellcheck; the shellcheck sanity test will be skipped" >&2
+    fi
+  else
+    echo "bootstrap: shellcheck missing (install the Debian package); the shellcheck sanity test will be skipped" >&2
+  fi
+fi
+
+echo "bootstrap: ready ($(.venv/bin/ansible --version | sed -n 1p), $(.tools/bin/helm version --short))"

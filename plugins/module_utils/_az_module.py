@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Glue shared by the az_* modules: connection options, client construction, status reads and waits.
+
+Every az_* module is: argument spec -> ``AzServiceModule`` -> ``with module.connect() as client`` -> a
+decision on the current /status -> at most one POST -> optional wait -> ``exit_json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import urllib.parse
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.kfuse.failover.plugins.module_utils import az_service
+from ansible_collections.kfuse.failover.plugins.module_utils import kube
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import STATES
+from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter, WaitError
+
+KUBE_DEFAULTS = {'namespace': 'kfuse', 'service': 'az-service', 'service_port': 8080, 'scheme': 'https'}
+KUBE_OPTIONS = ('kubeconfig', 'context', 'namespace', 'service', 'service_port', 'scheme')
+
+# Kube options have no argspec default so that "url and a kube option" can be told from "url alone";
+# their defaults (KUBE_DEFAULTS) are applied when the module reaches the service through Kubernetes.
+AZ_SERVICE_ARGSPEC = {
+    'url': {'type': 'str'},
+    'kubeconfig': {'type': 'path'},
+    'context': {'type': 'str'},
+    'namespace': {'type': 'str'},
+    'service': {'type': 'str'},
+    'service_port': {'type': 'int'},
+    'scheme': {'type': 'str', 'choices': ['https', 'http']},
+    'validate_certs': {'type': 'bool', 'default': True},
+    'ca_path': {'type': 'path'},
+    'client_cert': {'type': 'path'},
+    'client_key': {'type': 'path'},
+    'token': {'type': 'str', 'no_log': True, 'fallback': (env_fallback, ['KFUSE_AZ_SERVICE_TOKEN'])},
+    'allow_insecure_token': {'type': 'bool', 'default': False},
+    'timeout': {'type': 'float', 'default': 30.0},
+    'retries': {'type': 'int', 'default': 5},
+    'retry_delay': {'type': 'float', 'default': 1.0},
+}
+
+MUTUALLY_EXCLUSIVE = [['url', option] for option in KUBE_OPTIONS]
+REQUIRED_ONE_OF = [['url'] + list(KUBE_OPTIONS)]
+REQUIRED_BY = {'client_key': 'client_cert'}
+
+
+def wait_argspec(wait_timeout, poll_interval, with_wait=True):
+    """Argument spec of the wait options with this module's defaults."""
+    spec = {
+        'wait_timeout': {'type': 'int', 'default': wait_timeout},
+        'poll_interval': {'type': 'float', 'default': poll_interval},
+    }
+    if with_wait:
+        spec['wait'] = {'type': 'bool', 'default': True}
+    return spec
+
+
+def status_summary(status):
+    """Flat summary of a normalised status for wait histories and messages."""
+    progress = status.get('progress') or {}
+    return {
+        'state': status.get('state'),
+        'phase': status.get('phase'),
+        'done': progress.get('done'),
+        'total': progress.get('total'),
+        'percent': progress.get('percent'),
+        'error': status.get('error'),
+    }
+
+
+def _is_loopback(host):
+    if host in ('localhost', 'localhost.localdomain'):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class AzServiceModule(AnsibleModule):
+    """AnsibleModule with the az-service connection options, their checks and a client factory."""
+
+    def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, **kwargs):
+        spec = dict(AZ_SERVICE_ARGSPEC)
+        spec.update(argument_spec)
+        kwargs.setdefault('supports_check_mode', True)
+        super().__init__(
+            argument_spec=spec,
+            mutually_exclusive=MUTUALLY_EXCLUSIVE + list(mutually_exclusive or []),
+            required_one_of=REQUIRED_ONE_OF + list(required_one_of or []),
+            required_by=REQUIRED_BY,
+            **kwargs
+        )
+        self._relay = None
+        self._validate_connection_options()
+
+    # -- validation (before any request) -------------------------------------------------------------------
+
+    def _validate_connection_options(self):
+        params = self.params
+        if not az_service.HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib('requests'), exception=az_service.REQUESTS_IMPORT_ERROR)
+        if params['timeout'] <= 0:
+            self.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+        if params['retries'] < 0:
+            self.fail_json(msg='retries must be 0 or more, got %s' % params['retries'])
+        if params['retry_delay'] < 0:
+            self.fail_json(msg='retry_delay must be 0 or more seconds, got %s' % params['retry_delay'])
+        if params.get('wait_timeout') is not None and params['wait_timeout'] < 0:
+            self.fail_json(msg='wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
+        if params.get('poll_interval') is not None and params['poll_interval'] <= 0:
+            self.fail_json(msg='poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
+        if params['url']:
+            parsed = urllib.parse.urlparse(params['url'])
+            if parsed.scheme not in ('https', 'http') or not parsed.hostname:
+                self.fail_json(msg='url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
+            if parsed.username or parsed.password:
+                self.fail_json(msg='url must not carry credentials; use the token option')
+            if parsed.scheme == 'http' and params['token'] and not _is_loopback(parsed.hostname):
+                if not params['allow_insecure_token']:
+                    self.fail_json(msg='refusing to send token over plain http to %s; use an https url or set '
+                                       'allow_insecure_token=true' % parsed.hostname)
+                self.warn('token is sent over plain http to %s (allow_insecure_token=true)' % parsed.hostname)
+        else:
+            if not kube.HAS_KUBERNETES:
+                self.fail_json(msg=missing_required_lib('kubernetes'), exception=kube.KUBERNETES_IMPORT_ERROR)
+            port = self.kube_option('service_port')
+            if not 0 < port < 65536:
+                self.fail_json(msg='service_port must be between 1 and 65535, got %s' % port)
+            for option in ('namespace', 'service'):
+                if not self.kube_option(option).strip():
+                    self.fail_json(msg='%s must not be empty' % option)
+        if not params['validate_certs']:
+            self.warn('validate_certs=false: the az-service certificate is not verified')
+
+    def kube_option(self, name):
+        """A kube option's value, or its documented default."""
+        value = self.params.get(name)
+        return KUBE_DEFAULTS.get(name) if value is None else value
+
+    # -- client --------------------------------------------------------------------------------------------
+
+    def _tls_settings(self):
+        params = self.params
+        if not params['validate_certs']:
+            verify = False
+        else:
+            verify = params['ca_path'] or True
+        cert = None
+        if params['client_cert']:
+            cert = (params['client_cert'], params['client_key']) if params['client_key'] else params['client_cert']
+        return verify, cert
+
+    def _open_relay(self):
+        """Start a port-forward relay to the az-service pod; returns the local base URL."""
+        api_client = kube.new_api_client(self.params['kubeconfig'], self.params['context'])
+        core_v1 = kube.k8s_client.CoreV1Api(api_client)
+        namespace = self.kube_option('namespace')
+        pod, port = kube.resolve_service_target(core_v1, namespace, self.kube_option('service'),
+                                                self.kube_option('service_port'))
+        self._relay = kube.PortForwardRelay(core_v1, namespace, pod, port)
+        local_port = self._relay.start()
+        return '%s://localhost:%d' % (self.kube_option('scheme'), local_port)
+
+    def build_client(self, **overrides):
+        """An AzServiceClient for the configured target (starting the port-forward relay if needed)."""
+        params = self.params
+        verify, cert = self._tls_settings()
+        if params['url']:
+            base_url = params['url']
+            trust_env = True
+        else:
+            try:
+                base_url = self._open_relay()
+            except kube.KubeError as exc:
+                self.close_relay()
+                self.fail_json(msg=str(exc))
+            trust_env = False  # loopback relay: never through an HTTP proxy from the environment
+        if verify is False:
+            _silence_insecure_warnings()
+        options = {
+            'token': params['token'], 'verify': verify, 'cert': cert, 'timeout': params['timeout'],
+            'retries': params['retries'], 'retry_delay': params['retry_delay'], 'trust_env': trust_env,
+            'transport_note': self._relay.describe if self._relay is not None else None,
+        }
+        options.update(overrides)
+        return az_service.AzServiceClient(base_url, **options)
+
+    def close_relay(self):
+        """Stop the port-forward relay, if any."""
+        if self._relay is not None:
+            self._relay.close()
+            self._relay = None
+
+    @contextlib.contextmanager
+    def connect(self):
+        """Context manager yielding a client; the relay and the session are closed on exit, whatever happens."""
+        client = self.build_client()
+        try:
+            yield client
+        finally:
+            client.close()
+            self.close_relay()
+
+    # -- failures and results ------------------------------------------------------------------------------
+
+    def fail_on_error(self, error, **extra):
+        """fail_json from an AzServiceError (msg, method, url, status, body) plus ``extra`` result keys."""
+        self.close_relay()
+        result = error.to_fail_kwargs()
+        result.update(extra)
+        self.fail_json(**result)
+
+    def read_status(self, client):
+        """(normalised status, AzResponse) of GET /status, failing the module on error."""
+        try:
+            return client.get_status()
+        except az_service.AzServiceError as exc:
+            self.fail_on_error(exc)
+        return None, None  # not reached: fail_json exits
+
+    def wait_for(self, client, is_done, what, failure=None):
+        """Poll /status until ``is_done(status)``; returns (status, response, progress history, elapsed seconds).
+
+        Fails the module with the last status seen (normalised and raw) on timeout or when ``failure(status)``
+        returns a reason.
+        """
+        latest = {}
+
+        def fetch():
+            status, response = client.get_status()
+            latest['status'], latest['response'] = status, response
+            return status
+
+        def transient(exc):
+            return isinstance(exc, az_service.AzServiceError) and (
+                exc.status is None or exc.status in az_service.NOT_PROCESSED_STATUSES + az_service.MAYBE_PROCESSED_STATUSES)
+
+        interval = self.params['poll_interval']
+        waiter = Waiter(fetch, is_done, timeout=self.params['wait_timeout'], interval=interval,
+                        max_interval=max(interval, min(interval * 4, 60.0)), summarize=status_summary,
+                        failure=failure, is_transient=transient, what=what)
+        try:
+            result = waiter.run()
+        except WaitError as exc:
+            response = latest.get('response')
+            self.close_relay()
+            self.fail_json(msg=exc.message, status=latest.get('status'), raw=response.text if response else None,
+                           progress=exc.history, elapsed=round(exc.elapsed, 1), timed_out=exc.timed_out)
+        except az_service.AzServiceError as exc:
+            self.fail_on_error(exc, progress=waiter.history)
+        return latest['status'], latest['response'], result.history, round(result.elapsed, 1)
+
+
+def status_result(status, response):
+    """The status keys every az_* module returns: normalised status, raw body and parsed JSON (or None)."""
+    return {'status': status, 'raw': response.text if response is not None else None,
+            'json': response.json if response is not None else None}
+
+
+def state_choices():
+    """States a wait can target."""
+    return [state for state in STATES if state != 'unknown']
+
+
+def _silence_insecure_warnings():
+    """validate_certs=false was asked for and warned about once; do not repeat urllib3's warning per request."""
+    try:
+        import urllib3
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    except ImportError:
+        pass

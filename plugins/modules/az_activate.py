@@ -1,0 +1,255 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: az_activate
+short_description: Activate a Kloudfuse availability zone from another zone's backups
+version_added: 0.1.0
+description:
+  - Calls C(POST /activate) on the az-service of the zone you fail over to. The service restores C(configdb) and
+    C(orchestratordb) from the cloud-storage backups of zone O(zone), rehydrates the missing Pinot segments and
+    resumes consumption. Alerts stay silenced until M(kfuse.failover.az_resume).
+  - Reads C(GET /status) first and decides from it.
+    Active having restored O(zone) - not changed.
+    Activating from O(zone) - not changed, only waits.
+    Active or activating from another (or an unnamed) source zone - fails unless O(force=true).
+    Otherwise (standby, paused, failed, unknown) - sends C(POST /activate) and, with O(wait=true), waits until the
+    service reports V(active), failing with the last status if it reports V(failed) or the wait times out.
+  - A lost answer to C(POST /activate) is never blindly re-sent; see O(retries).
+author:
+  - kfuse.failover contributors
+options:
+  zone:
+    description:
+      - Zone id of the source backup, the C(az-service.config.zone) of the zone you fail away from.
+    type: str
+    required: true
+  latest_time:
+    description:
+      - Restore C(configdb) and C(orchestratordb) from the newest dumps not newer than this point in time.
+      - Accepted forms are ISO-8601/RFC 3339 date-times such as V(2026-11-21T10:00:00Z), V(2026-11-21T12:00:00+02:00)
+        or V(2026-11-21 10:00) (no offset means UTC), a date (midnight UTC), or epoch seconds or milliseconds as a
+        number or numeric string (values from 1e11 up are milliseconds).
+      - Sent in the form chosen by O(latest_time_format).
+    type: str
+  latest_time_format:
+    description:
+      - Wire form of O(latest_time). V(rfc3339) is C(YYYY-MM-DDTHH:MM:SSZ) in UTC, V(epoch) is seconds, V(epoch_ms)
+        milliseconds since 1970.
+    type: str
+    choices: [rfc3339, epoch, epoch_ms]
+    default: rfc3339
+  source_namespace:
+    description:
+      - Kubernetes namespace of the source zone's Kloudfuse. When given, the service pauses the source itself before
+        restoring.
+    type: str
+  source_force:
+    description:
+      - Passed through to the source zone's pause call when O(source_namespace) is set (skips its Kafka flush check).
+    type: bool
+  batch_size:
+    description:
+      - Number of Pinot segments rehydrated per batch. Defaults to the service configuration.
+    type: int
+  extra_params:
+    description:
+      - Extra query parameters sent verbatim with C(POST /activate), for flags this collection does not name.
+        They win over the parameters built from the options above; a null value removes a parameter.
+      - The wire names of O(source_namespace), O(source_force) and O(batch_size) (C(sourceNamespace),
+        C(sourceForce), C(batchSize)) are not confirmed by the vendor; override them here if your service differs.
+    type: dict
+  force:
+    description:
+      - Activate even when the target reports it is already active or activating from another or an unnamed source
+        zone. This overwrites the target's databases.
+      - Not sent to the service; see O(source_force) and O(extra_params) for the service's own flags.
+    type: bool
+    default: false
+  wait_timeout:
+    default: 1800
+  poll_interval:
+    default: 5
+extends_documentation_fragment:
+  - kfuse.failover.az_service
+  - kfuse.failover.wait
+  - kfuse.failover.attributes
+  - kfuse.failover.attributes.az_service_group
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads C(/status) and reports whether an activation would be sent, with its parameters; sends no C(POST).
+  diff_mode:
+    support: full
+    details:
+      - Shows state and source zone before and after (expected, in check mode).
+'''
+
+EXAMPLES = r'''
+- name: Activate AZ2 from AZ1's backups and wait for rehydration
+  kfuse.failover.az_activate:
+    context: az2
+    zone: prod-az1
+    wait_timeout: 3600
+  register: activation
+
+- name: Restore to a point in time, with a flag the collection does not name
+  kfuse.failover.az_activate:
+    url: https://localhost:8082
+    ca_path: /etc/kfuse/az-ca.pem
+    zone: prod-az1
+    latest_time: "2026-11-21 10:00"
+    batch_size: 25
+    extra_params:
+      skipResume: true
+
+- name: Start the activation and return at once
+  kfuse.failover.az_activate:
+    context: az2
+    zone: prod-az1
+    wait: false
+'''
+
+RETURN = r'''
+status:
+  description: Normalised status after the call (see M(kfuse.failover.az_status) for the fields).
+  returned: always
+  type: dict
+  sample: {"state": "active", "zone": "prod-az2", "consuming": true, "alerts_silenced": true, "source_zone": "prod-az1",
+           "phase": "done", "progress": {"done": 300, "total": 300, "percent": 100.0}, "error": null}
+raw:
+  description: Body of the last C(GET /status), as text.
+  returned: always
+  type: str
+json:
+  description: Body of the last C(GET /status) parsed as JSON, null when it is not JSON.
+  returned: always
+  type: raw
+params:
+  description: Query parameters of C(POST /activate) (sent, or that would be sent in check mode).
+  returned: changed
+  type: dict
+  sample: {"zone": "prod-az1", "latestTime": "2026-11-21T10:00:00Z", "batchSize": "25"}
+response:
+  description:
+    - Answer to C(POST /activate) (HTTP status, body, attempts).
+    - C(accepted_by_status) is true when the answer was lost and the activation was confirmed on C(/status) instead.
+  returned: when the POST was sent
+  type: dict
+  sample: {"status": 202, "body": "{\"state\": \"activating\"}", "attempts": 1, "accepted_by_status": false}
+progress:
+  description: Status samples seen while waiting, one per change (elapsed seconds, state, phase, done, total, percent).
+  returned: when the module waited
+  type: list
+  elements: dict
+  sample: [{"elapsed": 0.0, "state": "activating", "phase": "restoring", "done": null, "total": null, "percent": null},
+           {"elapsed": 4.2, "state": "activating", "phase": "rehydrating", "done": 100, "total": 300, "percent": 33.3}]
+elapsed:
+  description: Seconds spent waiting.
+  returned: when the module waited
+  type: float
+  sample: 42.0
+'''
+
+from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_activate_params
+from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, TimeParseError, to_wire_time
+from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+
+
+def decide(status, zone, force):
+    """'done', 'wait' or 'activate' for the current status, or ('refuse', reason)."""
+    state, source = status['state'], status['source_zone']
+    if state == 'active' and source == zone:
+        return 'done', None
+    if state == 'activating' and source == zone:
+        return 'wait', None
+    if state in ('active', 'activating') and not force:
+        return 'refuse', ('the target az-service is %s from %s, not from zone %s; set force=true to activate anyway '
+                          '(this overwrites its databases)' % (state, 'zone %s' % source if source else 'an unnamed source', zone))
+    return 'activate', None
+
+
+def failure_check(previous_state):
+    """Failure predicate for the wait. After re-activating a failed target, its old 'failed' state may still be
+    reported for a moment, so 'failed' only counts once another state has been seen."""
+    seen = {'moved': previous_state != 'failed'}
+
+    def failure(status):
+        if status['state'] != 'failed':
+            seen['moved'] = True
+            return None
+        if not seen['moved']:
+            return None
+        return 'activation failed: %s' % (status['error'] or 'the service reports state failed without detail')
+    return failure
+
+
+def main():
+    argument_spec = {
+        'zone': {'type': 'str', 'required': True},
+        'latest_time': {'type': 'str'},
+        'latest_time_format': {'type': 'str', 'choices': list(TIME_FORMATS), 'default': 'rfc3339'},
+        'source_namespace': {'type': 'str'},
+        'source_force': {'type': 'bool'},
+        'batch_size': {'type': 'int'},
+        'extra_params': {'type': 'dict'},
+        'force': {'type': 'bool', 'default': False},
+    }
+    argument_spec.update(wait_argspec(wait_timeout=1800, poll_interval=5.0))
+    module = AzServiceModule(argument_spec=argument_spec)
+    p = module.params
+
+    zone = (p['zone'] or '').strip()
+    if not zone:
+        module.fail_json(msg='zone must be a non-empty zone id (the az-service.config.zone of the source zone)')
+    if p['batch_size'] is not None and p['batch_size'] <= 0:
+        module.fail_json(msg='batch_size must be a positive integer, got %s' % p['batch_size'])
+    if p['source_namespace'] is not None and not p['source_namespace'].strip():
+        module.fail_json(msg='source_namespace must not be empty when given')
+    latest_time = None
+    if p['latest_time'] is not None:
+        try:
+            latest_time = to_wire_time(p['latest_time'], p['latest_time_format'])
+        except TimeParseError as exc:
+            module.fail_json(msg=str(exc))
+    params = build_activate_params({'zone': zone, 'latest_time': latest_time, 'source_namespace': p['source_namespace'],
+                                    'source_force': p['source_force'], 'batch_size': p['batch_size']}, p['extra_params'])
+
+    with module.connect() as client:
+        status, response = module.read_status(client)
+        action, reason = decide(status, zone, p['force'])
+        if action == 'refuse':
+            module.fail_json(msg=reason, **status_result(status, response))
+        result = {'changed': action == 'activate'}
+        # Check mode does not sit through a running activation.
+        if action == 'done' or (action == 'wait' and (not p['wait'] or module.check_mode)):
+            module.exit_json(**dict(result, **status_result(status, response)))
+        if action == 'activate':
+            result['params'] = params
+            if module._diff:
+                result['diff'] = {'before': {'state': status['state'], 'source_zone': status['source_zone']},
+                                  'after': {'state': 'active', 'source_zone': zone}}
+            if module.check_mode:
+                module.exit_json(**dict(result, **status_result(status, response)))
+            try:
+                answer = client.activate(zone, params)
+            except AzServiceError as exc:
+                module.fail_on_error(exc, params=params)
+            result['response'] = answer.as_dict()
+        if p['wait']:
+            status, response, result['progress'], result['elapsed'] = module.wait_for(
+                client, lambda st: st['state'] == 'active' and st['source_zone'] in (zone, None),
+                'activation from zone %s' % zone, failure=failure_check(status['state']))
+        else:
+            status, response = module.read_status(client)
+    module.exit_json(**dict(result, **status_result(status, response)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab launcher end to end: real moto, Kubernetes API emulator and az-service simulators.
+
+Run: ``PYTHONPATH=tests/lab .venv/bin/python -m pytest -q tests/integration/lab/test_labctl.py``
+"""
+
+import functools
+import json
+import os
+import ssl
+import subprocess
+
+import boto3
+import pytest
+import requests
+import yaml
+from kubernetes import client as kube_client, config as kube_config
+from kubernetes.stream import portforward
+
+import labctl
+
+
+@pytest.fixture(scope="module", name="lab")
+def lab_fixture(tmp_path_factory):
+    state_dir = str(tmp_path_factory.mktemp("lab"))
+    info = labctl.lab_up(state_dir)
+    try:
+        yield info
+    finally:
+        labctl.lab_down(state_dir)
+
+
+def _core(lab, context):
+    api_client = kube_config.new_client_from_config(config_file=lab["paths"]["kubeconfig"], context=context)
+    return api_client, kube_client.CoreV1Api(api_client)
+
+
+def test_up_writes_the_lab_files(lab):
+    for key in ("ca", "kubeconfig", "inventory", "env", "lab_json"):
+        assert os.path.isfile(lab["paths"][key]), key
+    recorded = labctl.read_json(lab["paths"]["lab_json"])
+    assert sorted(recorded["pieces"]) == ["azservice-az1", "azservice-az2", "kubeapi", "moto"]
+    assert all(labctl.pid_alive(p["pid"], p["argv"]) for p in recorded["pieces"].values())
+    with open(lab["paths"]["env"], encoding="utf-8") as handle:
+        env = handle.read()
+    assert "AWS_ACCESS_KEY_ID=" in env and lab["s3"]["endpoint"] in env
+
+
+def test_up_refuses_a_second_lab_in_the_same_dir(lab):
+    with pytest.raises(labctl.LabError, match="already runs"):
+        labctl.lab_up(lab["state_dir"])
+    assert labctl.lab_running(lab["state_dir"])
+
+
+def test_kubeconfig_reaches_both_clusters(lab):
+    with open(lab["paths"]["kubeconfig"], encoding="utf-8") as handle:
+        assert yaml.safe_load(handle)["current-context"] == "lab-az1"
+    for name, zone_id in (("az1", "lab-az1"), ("az2", "lab-az2")):
+        api_client, core = _core(lab, "lab-" + name)
+        try:
+            pods = core.list_namespaced_pod("kfuse", label_selector="app.kubernetes.io/name=az-service").items
+            assert [pod.metadata.name for pod in pods] == ["az-service-0"]
+            pod = pods[0]
+            assert pod.status.phase == "Running"
+            assert pod.metadata.annotations["lab.kfuse.io/forward.8443"] == "127.0.0.1:%d" % lab["azservice"][name]["port"]
+            assert pod.spec.containers[0].ports[0].name == "https"
+            service = core.read_namespaced_service("az-service", "kfuse")
+            assert service.spec.ports[0].port == 8080 and service.spec.ports[0].target_port == "https"
+            assert service.spec.selector == {"app.kubernetes.io/name": "az-service"}
+            nodes = core.list_node(label_selector="topology.kubernetes.io/zone=" + zone_id).items
+            assert len(nodes) == 3
+        finally:
+            api_client.close()
+
+
+def test_inventory_parses_with_ansible_inventory(lab):
+    tool = os.path.join(os.path.dirname(labctl.venv_python()), "ansible-inventory")
+    result = subprocess.run([tool, "-i", lab["paths"]["inventory"], "--list"], capture_output=True, text=True,
+                            check=True, timeout=120)
+    inventory = json.loads(result.stdout)
+    assert sorted(inventory["kfuse_zones"]["hosts"]) == ["az1", "az2"]
+    for name in ("az1", "az2"):
+        hostvars = inventory["_meta"]["hostvars"][name]
+        assert hostvars["kfuse_zone_id"] == "lab-" + name
+        assert hostvars["kfuse_kube"]["context"] == "lab-" + name
+        assert hostvars["kfuse_az_service"]["url"] == lab["azservice"][name]["url"]
+        assert hostvars["kfuse_cloud_storage"]["s3"]["bucket"] == "kfuse-lab"
+        assert hostvars["ansible_connection"] == "local"
+
+
+def test_simulators_answer_over_https_with_their_tokens(lab):
+    expected = {"az1": ("lab-az1", "active"), "az2": ("lab-az2", "standby")}
+    for name, sim in lab["azservice"].items():
+        response = requests.get(sim["url"] + "/status", headers={"Authorization": "Bearer " + sim["token"]},
+                                verify=lab["paths"]["ca"], timeout=10)
+        assert response.status_code == 200
+        assert (response.json()["zone"], response.json()["state"]) == expected[name]
+        config = requests.get(sim["url"] + "/_lab/state", headers={"Authorization": "Bearer " + sim["token"]},
+                              verify=lab["paths"]["ca"], timeout=10).json()["config"]
+        assert config["peers"] == ["kfuse"]
+
+
+def test_simulator_is_reachable_through_the_api_server_port_forward(lab):
+    """The seeded Pod's forward annotation leads the client's port-forward to that zone's simulator."""
+    api_client, core = _core(lab, "lab-az2")
+    try:
+        forward = portforward(core.connect_get_namespaced_pod_portforward, "az-service-0", "kfuse", ports="8443")
+        sock = forward.socket(8443)
+        sock.setblocking(True)
+        context = ssl.create_default_context(cafile=lab["paths"]["ca"])
+        with context.wrap_socket(sock, server_hostname="az-service.kfuse.svc") as tls:
+            request = "GET /status HTTP/1.1\r\nHost: az-service\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n"
+            tls.sendall((request % lab["azservice"]["az2"]["token"]).encode())
+            reply = b""
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        forward.close()
+    finally:
+        api_client.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert json.loads(body)["zone"] == "lab-az2"
+
+
+def test_active_zone_seeded_the_bucket(lab):
+    s3 = boto3.client("s3", endpoint_url=lab["s3"]["endpoint"], region_name="us-east-1",
+                      aws_access_key_id=lab["s3"]["access_key"], aws_secret_access_key=lab["s3"]["secret_key"])
+    listed = s3.list_objects_v2(Bucket="kfuse-lab", Prefix="lab-az1/segments/")
+    assert listed["KeyCount"] >= 60
+    assert s3.list_objects_v2(Bucket="kfuse-lab", Prefix="lab-az1/postgres/configdb/")["KeyCount"] >= 1
+
+
+def test_status_sees_every_piece_alive_and_answering(lab):
+    status = labctl.lab_status(lab["state_dir"])
+    assert status["running"] is True
+    assert {name: (e["alive"], e["answers"]) for name, e in status["pieces"].items()} == {
+        name: (True, True) for name in ("moto", "kubeapi", "azservice-az1", "azservice-az2")}
+
+
+def _cli(*args):
+    return subprocess.run([labctl.venv_python(), labctl.__file__] + list(args), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_cli_up_status_down_leaves_no_live_pid(tmp_path):
+    state_dir = str(tmp_path / "cli-lab")
+    up = _cli("up", "--state-dir", state_dir, "--json")
+    assert up.returncode == 0, up.stderr
+    pids = [piece["pid"] for piece in json.loads(up.stdout)["pieces"].values()]
+    assert len(pids) == 4 and all(labctl.pid_alive(pid) for pid in pids)
+    assert _cli("status", "--state-dir", state_dir).returncode == 0
+    assert _cli("up", "--state-dir", state_dir).returncode == 1
+    down = _cli("down", "--state-dir", state_dir)
+    assert down.returncode == 0, down.stderr
+    assert not any(labctl.pid_alive(pid) for pid in pids)
+    assert not os.path.exists(os.path.join(state_dir, labctl.RUN_MARKER))
+    again = _cli("down", "--state-dir", state_dir)
+    assert again.returncode == 0 and "nothing was running" in again.stdout
+    assert _cli("status", "--state-dir", state_dir).returncode == 3
+
+
+def test_failed_piece_stops_the_others_and_is_named(tmp_path, monkeypatch):
+    # A real simulator process that refuses its arguments stands for any piece that cannot start.
+    monkeypatch.setattr(labctl, "start_simulator",
+                        functools.partial(labctl.start_simulator, extra_args=("--rehydrate-rate", "-1")))
+    state_dir = str(tmp_path / "broken-lab")
+    with pytest.raises(labctl.LabError) as failure:
+        labctl.lab_up(state_dir)
+    assert "azservice-az1" in str(failure.value) and "must be greater than 0" in str(failure.value)
+    recorded = labctl.read_json(os.path.join(state_dir, "lab.json"))
+    assert "moto" in recorded["pieces"] and "kubeapi" in recorded["pieces"]
+    assert not any(labctl.pid_alive(piece["pid"]) for piece in recorded["pieces"].values())
+    assert not labctl.lab_running(state_dir)
