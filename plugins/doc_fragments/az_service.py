@@ -111,6 +111,8 @@ notes:
   - All az_* modules belong to the action group C(kfuse.failover.az_service), so connection options can be set
     once with C(module_defaults) and C(group/kfuse.failover.az_service). Every member also accepts C(wait_timeout)
     and C(poll_interval); C(wait) is not accepted by M(kfuse.failover.az_status).
+  - A failed call fails the module with C(msg), C(method), C(url), C(status) (the HTTP status code, null when no
+    answer came back) and C(body) (truncated). The token never appears in any of them.
   - Response bodies of the az-service are not documented. The modules parse JSON when the body is JSON, tolerate
     missing, extra and alternative fields, and always return the raw body too.
 '''

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import math
 import random
 
 DEFAULT_MAX_DELAY = 30.0
@@ -46,6 +47,6 @@ def parse_retry_after(value, now=None, limit=MAX_RETRY_AFTER):
             when = when.replace(tzinfo=datetime.timezone.utc)
         now = now or datetime.datetime.now(datetime.timezone.utc)
         seconds = (when - now).total_seconds()
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, min(seconds, limit))

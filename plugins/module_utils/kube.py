@@ -20,6 +20,7 @@ import threading
 import traceback
 
 try:
+    from urllib3.exceptions import HTTPError as Urllib3HTTPError
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     from kubernetes.stream import portforward as k8s_portforward
@@ -105,6 +106,8 @@ def resolve_service_target(core_v1, namespace, service, port):
         svc = core_v1.read_namespaced_service(service, namespace)
     except k8s_client.ApiException as exc:
         raise KubeError('cannot read service %s/%s: %s %s' % (namespace, service, exc.status, exc.reason)) from None
+    except (Urllib3HTTPError, OSError) as exc:
+        raise KubeError('cannot reach the Kubernetes API server to read service %s/%s: %s' % (namespace, service, exc)) from None
     service_port = None
     for candidate in (svc.spec.ports or []):
         if candidate.port == port:
@@ -121,6 +124,8 @@ def resolve_service_target(core_v1, namespace, service, port):
         pods = core_v1.list_namespaced_pod(namespace, label_selector=label_selector).items
     except k8s_client.ApiException as exc:
         raise KubeError('cannot list pods %s in %s: %s %s' % (label_selector, namespace, exc.status, exc.reason)) from None
+    except (Urllib3HTTPError, OSError) as exc:
+        raise KubeError('cannot reach the Kubernetes API server to list pods in %s: %s' % (namespace, exc)) from None
     pod = choose_pod(pods)
     if pod is None:
         seen = ', '.join('%s (%s)' % (p.metadata.name, p.status.phase if p.status else 'unknown') for p in pods) or 'none'

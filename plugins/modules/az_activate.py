@@ -21,7 +21,7 @@ description:
     service reports V(active), failing with the last status if it reports V(failed) or the wait times out.
   - A lost answer to C(POST /activate) is never blindly re-sent; see O(retries).
 author:
-  - kfuse.failover contributors
+  - kfuse.failover contributors (@kfuse)
 options:
   zone:
     description:

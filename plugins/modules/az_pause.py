@@ -16,7 +16,7 @@ description:
   - The service first checks that in-flight data has been flushed to Kafka. When that check fails (HTTP 409) the
     module fails and tells the operator about O(force).
 author:
-  - kfuse.failover contributors
+  - kfuse.failover contributors (@kfuse)
 options:
   force:
     description:

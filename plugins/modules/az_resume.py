@@ -19,7 +19,7 @@ description:
   - The module does not check the zone's state; pair it with M(kfuse.failover.az_status) and O(kfuse.failover.az_status#module:wait_for=active)
     if you want that.
 author:
-  - kfuse.failover contributors
+  - kfuse.failover contributors (@kfuse)
 options:
   extra_params:
     description:

@@ -16,7 +16,7 @@ description:
   - With O(wait_for), polls until the service reports one of the given states.
   - Never changes anything.
 author:
-  - kfuse.failover contributors
+  - kfuse.failover contributors (@kfuse)
 options:
   wait_for:
     description:

@@ -29,10 +29,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client as k8s_client, config as k8s_config, watch as k8s_watch  # noqa: E402
-from kubernetes.client.rest import ApiException  # noqa: E402
-from kubernetes.stream import portforward  # noqa: E402
+from kubernetes import client as k8s_client, config as k8s_config, watch as k8s_watch
+from kubernetes.client.rest import ApiException
+from kubernetes.stream import portforward
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -243,8 +242,9 @@ def test_label_and_field_selectors(core):
     assert names(field_selector="metadata.name=two") == ["two"]
     assert names(field_selector="metadata.name!=two") == ["one", "three"]
     page = core.list_namespaced_config_map("sel", limit=2)
-    assert len(page.items) == 2 and page.metadata._continue
-    rest = core.list_namespaced_config_map("sel", limit=2, _continue=page.metadata._continue)
+    token = page.metadata.to_dict()["_continue"]
+    assert len(page.items) == 2 and token
+    rest = core.list_namespaced_config_map("sel", limit=2, _continue=token)
     assert len(rest.items) == 1
     core.create_namespaced_secret("sel", k8s_client.V1Secret(metadata=k8s_client.V1ObjectMeta(name="tls"),
                                                              type="kubernetes.io/tls"))
@@ -256,6 +256,8 @@ def test_label_and_field_selectors(core):
     with pytest.raises(ApiException) as info:
         core.list_namespaced_config_map("sel", label_selector="app in (x")
     assert info.value.status == 400
+    core.delete_collection_namespaced_config_map("sel", label_selector="app=x")
+    assert names() == ["three"]
 
 
 def test_patch_types(core, apps):
@@ -328,6 +330,10 @@ def test_watch_sees_added_modified_deleted(core):
     replay = [(e["type"], e["object"].metadata.name) for e in k8s_watch.Watch().stream(
         core.list_namespaced_config_map, "watched", resource_version=start, timeout_seconds=1)]
     assert replay[:2] == [("ADDED", "w1"), ("ADDED", "ignored")]
+    cluster_wide = [(e["type"], e["object"].metadata.name) for e in k8s_watch.Watch().stream(
+        core.list_config_map_for_all_namespaces, resource_version=start, timeout_seconds=1,
+        field_selector="metadata.namespace=watched,metadata.name=w1")]
+    assert cluster_wide == [("ADDED", "w1"), ("MODIFIED", "w1"), ("DELETED", "w1")]
 
 
 def raw_get(lab, context, path):
@@ -356,8 +362,12 @@ def test_workload_controllers_and_namespace_delete(core, apps):
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
                               "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}})
-    ready = wait_for(lambda: (lambda d: d if (d.status.ready_replicas or 0) == 2 else None)(
-        apps.read_namespaced_deployment_status("web", "work")))
+
+    def ready_deployment():
+        deployment = apps.read_namespaced_deployment_status("web", "work")
+        return deployment if deployment.status.ready_replicas == 2 else None
+
+    ready = wait_for(ready_deployment)
     assert ready.status.observed_generation == ready.metadata.generation
     assert {c.type: c.status for c in ready.status.conditions}["Available"] == "True"
     replica_sets = apps.list_namespaced_replica_set("work", label_selector="app=web").items

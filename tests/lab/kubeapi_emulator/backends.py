@@ -7,7 +7,7 @@ import ipaddress
 
 from . import errors
 from .resources import lookup_kind
-from .selectors import labels_match
+from .selection import labels_match
 
 POD = lookup_kind("v1", "Pod")
 SERVICE = lookup_kind("v1", "Service")

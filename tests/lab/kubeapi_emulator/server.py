@@ -17,7 +17,7 @@ from . import errors, openapi, portforward, proxy, resources
 from .controllers import Controllers
 from .patches import PatchError, fields_v1, json_patch, merge_patch, strategic_merge
 from .protobuf import ProtobufError, decode_object, DELETE_OPTIONS, decode_envelope, decode_message
-from .selectors import SelectorError, parse_field_selector, parse_label_selector
+from .selection import SelectorError, parse_field_selector, parse_label_selector
 from .store import Store, Watcher, now_iso
 
 LOG = logging.getLogger("kubeapi_emulator")
@@ -331,7 +331,7 @@ class Cluster:
         obj = self.store.require(res, namespace, name)
         if request.method in ("PUT", "PATCH"):
             body = await self._body(request)
-            scale = self._scale_doc(res, obj)
+            scale = self._scale_doc(obj)
             if request.method == "PUT":
                 scale = body
             elif request.content_type == "application/json-patch+json":
@@ -345,10 +345,10 @@ class Cluster:
             obj = self.store.update(res, obj, dry_run=self._dry_run(request))
         elif request.method != "GET":
             raise errors.ApiError(405, "method not allowed on scale", "MethodNotAllowed")
-        return json_response(self._scale_doc(res, obj))
+        return json_response(self._scale_doc(obj))
 
     @staticmethod
-    def _scale_doc(res, obj):
+    def _scale_doc(obj):
         selector = (obj.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
         meta = {k: obj["metadata"].get(k) for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")}
         return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": meta,
@@ -416,7 +416,7 @@ def _record_apply(obj, current, manager, patch, res):
     for key in ("name", "namespace", "resourceVersion", "uid", "managedFields"):
         meta.pop(key, None)
     fields = fields_v1(applied)
-    entries = [e for e in ((current or {}).get("metadata", {}).get("managedFields") or [])]
+    entries = list((current or {}).get("metadata", {}).get("managedFields") or [])
     old = next((e for e in entries if e.get("manager") == manager and e.get("operation") == "Apply"), None)
     if old is None or old.get("fieldsV1") != fields:
         entries = [e for e in entries if e is not old]

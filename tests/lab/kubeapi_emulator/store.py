@@ -14,7 +14,7 @@ import uuid
 
 from . import errors
 from .resources import lookup_kind
-from .selectors import fields_match, labels_match
+from .selection import fields_match, labels_match
 
 # Fields that never make an update a real change.
 _VOLATILE_META = ("resourceVersion", "managedFields", "generation", "creationTimestamp", "uid")

@@ -122,7 +122,7 @@ def test_real_drop_after_request_is_maybe_sent():
     server.listen(1)
 
     def serve():
-        conn, _ = server.accept()
+        conn, _peer = server.accept()
         conn.recv(65536)
         conn.close()
 

@@ -14,6 +14,7 @@ import threading
 import pytest
 import requests
 from kubernetes import client as k8s
+from urllib3.exceptions import MaxRetryError
 
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
 
@@ -92,6 +93,15 @@ def test_resolution_errors(svc, pods, message):
     assert message in str(info.value)
 
 
+def test_unreachable_api_server_is_a_kube_error():
+    class Unreachable(FakeCoreV1):
+        def read_namespaced_service(self, name, namespace):
+            raise MaxRetryError(None, '/api/v1/namespaces/kfuse/services/az-service', 'connection refused')
+
+    with pytest.raises(kube.KubeError, match='cannot reach the Kubernetes API server'):
+        kube.resolve_service_target(Unreachable(None, []), 'kfuse', 'az-service', 8080)
+
+
 class StandInForward:
     """What kubernetes.stream.portforward returns, backed by a plain TCP connection to a local server."""
 
@@ -148,7 +158,7 @@ def test_relay_carries_http_through_the_forward(http_server):
     core = k8s.CoreV1Api(api_client=k8s.ApiClient(k8s.Configuration()))
     with kube.PortForwardRelay(core, 'kfuse', 'az-0', 8443, forward=forward) as relay:
         with requests.Session() as session:
-            for _ in range(3):
+            for _round in range(3):
                 answer = session.get('http://127.0.0.1:%d/status' % relay.local_port, timeout=5)
                 assert answer.json() == {'state': 'active', 'path': '/status'}
         fresh = requests.get('http://127.0.0.1:%d/again' % relay.local_port, timeout=5)
