@@ -22,7 +22,7 @@ help:
 	@echo "make test                sanity lint units integration, summary at the end"
 	@echo "make lab-up / lab-down   start / stop the local lab (state in $(LAB_STATE)/)"
 	@echo "make demo                lab-up, playbooks/lab_demo.yml, lab-down"
-	@echo "make clean / distclean   remove test output / also .venv, .tools, .build"
+	@echo "make clean / distclean   remove test output / also .venv, .tools, .build/collections"
 
 bootstrap:
 	bash hacking/bootstrap.sh
@@ -62,8 +62,8 @@ demo: bootstrap
 
 clean:
 	if [ -f $(LAB_STATE)/lab.json ] && [ -x $(VENV_BIN)/python ]; then $(LABCTL) down --state-dir $(LAB_STATE) || true; fi
-	rm -rf .build/sanity .build/sanity-output .build/units-output .build/test-logs tests/output .pytest_cache .ansible
+	rm -rf .build/sanity .build/units .build/sanity-output .build/units-output .build/test-logs tests/output .pytest_cache .ansible
 	find . \( -path ./.venv -o -path ./.tools -o -path ./.git \) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean
-	rm -rf .venv .tools .build
+	rm -rf .venv .tools .build/collections

@@ -18,9 +18,10 @@ prepare_get_pip() {
 }
 
 # ansible-test resolves the collection from the working directory, which must be a real
-# .../ansible_collections/kfuse/failover directory: copy what git would commit into a fresh tree.
+# .../ansible_collections/kfuse/failover directory: copy what git would commit into a fresh tree
+# (.build/<name>, default "sanity"; units use their own so both can run at once).
 stage_collection() {
-  local stage_root="$root/.build/sanity"
+  local stage_root="$root/.build/${1:-sanity}"
   collection_dir="$stage_root/ansible_collections/kfuse/failover"
   rm -rf "$stage_root"
   mkdir -p "$collection_dir"

@@ -9,7 +9,7 @@ source "$root/hacking/ansible_test_env.sh"
 
 ansible_test_path
 prepare_get_pip
-stage_collection
+stage_collection sanity
 cd "$collection_dir"
 status=0
 ansible-test sanity --python 3.11 --color no "$@" || status=$?

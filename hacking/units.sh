@@ -10,7 +10,7 @@ source "$root/hacking/ansible_test_env.sh"
 
 ansible_test_path
 prepare_get_pip
-stage_collection
+stage_collection units
 cd "$collection_dir"
 if ! find tests/unit -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; then
   echo "units: no test_*.py under tests/unit yet, nothing to run"
