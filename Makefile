@@ -21,7 +21,7 @@ help:
 	@echo "make integration         pytest tests/integration (starts its own lab)"
 	@echo "make test                sanity lint units integration, summary at the end"
 	@echo "make lab-up / lab-down   start / stop the local lab (state in $(LAB_STATE)/)"
-	@echo "make demo                lab-up, playbooks/lab_demo.yml, lab-down"
+	@echo "make demo                lab-up, failover az1->az2, failback az2->az1, lab-down"
 	@echo "make clean / distclean   remove test output / also .venv, .tools, .build/collections"
 
 bootstrap:
@@ -43,7 +43,7 @@ integration: bootstrap
 	PYTHONPATH=tests/lab:.build/collections ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	  $(VENV_BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
 
-# Runs every suite even after a failure; the last line is "N passed, N failed".
+# Runs every suite even after a failure; the last line is "suites: N passed, N failed".
 test: bootstrap
 	bash hacking/test_all.sh sanity lint units integration
 
@@ -57,8 +57,9 @@ lab-down: bootstrap
 demo: bootstrap
 	trap '$(LABCTL) down --state-dir $(LAB_STATE)' EXIT; trap 'exit 130' INT TERM; \
 	$(LABCTL) up --state-dir $(LAB_STATE); \
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV_BIN)/ansible-playbook \
-	  -i $(LAB_STATE)/inventory.yml playbooks/lab_demo.yml
+	export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS); \
+	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failover -e kfuse_source=az1 -e kfuse_target=az2; \
+	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failback
 
 clean:
 	if [ -f $(LAB_STATE)/lab.json ] && [ -x $(VENV_BIN)/python ]; then $(LABCTL) down --state-dir $(LAB_STATE) || true; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every suite (default: sanity lint units integration) through make, keeps going after a failure, prints a
-# summary with durations and ends with "N passed, N failed" (exit status 1 if any suite failed).
+# summary with durations and ends with "suites: N passed, N failed" (exit status 1 if any suite failed).
 # Each suite's output is also kept in .build/test-logs/<suite>.log.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,5 +32,5 @@ done
 
 echo "===== summary ($((SECONDS - started_all))s; logs in .build/test-logs/) ====="
 printf '%s\n' "${results[@]}"
-echo "$passed passed, $failed failed"
+echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -359,7 +359,7 @@ def lab_running(state_dir):
     if not os.path.exists(paths["marker"]):
         return False
     lab = read_json(paths["lab_json"])
-    return any(pid_alive(piece["pid"], piece.get("argv")) for _, piece in _recorded_pieces(lab))
+    return any(pid_alive(piece["pid"], piece.get("argv")) for _name, piece in _recorded_pieces(lab))
 
 
 def lab_up(state_dir=DEFAULT_STATE_DIR):
@@ -439,27 +439,27 @@ def _start_simulators(state_dir, pki, s3_endpoint, track):
 
 def _stop_pieces(pieces, grace=STOP_GRACE):
     """SIGTERM every live recorded process, SIGKILL what outlives the grace period; return the PIDs still alive."""
-    live = [(name, piece) for name, piece in pieces if pid_alive(piece["pid"], piece.get("argv"))]
-    for _, piece in live:
+    live = [piece for _name, piece in pieces if pid_alive(piece["pid"], piece.get("argv"))]
+    for piece in live:
         try:
             os.kill(piece["pid"], signal.SIGTERM)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for _, piece in live):
-        _reap([piece["pid"] for _, piece in live])
+    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for piece in live):
+        _reap([piece["pid"] for piece in live])
         time.sleep(0.1)
-    for _, piece in live:
+    for piece in live:
         if pid_alive(piece["pid"]):
             try:
                 os.kill(piece["pid"], signal.SIGKILL)
             except ProcessLookupError:
                 pass
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for _, piece in live):
-        _reap([piece["pid"] for _, piece in live])
+    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for piece in live):
+        _reap([piece["pid"] for piece in live])
         time.sleep(0.1)
-    return [piece["pid"] for _, piece in live if pid_alive(piece["pid"])]
+    return [piece["pid"] for piece in live if pid_alive(piece["pid"])]
 
 
 def _reap(pids):

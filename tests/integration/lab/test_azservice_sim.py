@@ -188,7 +188,7 @@ def test_failover_then_failback_rehydrates_missing_segments(lab, az1, az2):
     conflict = az2.call("POST", "/activate", params={"zone": "lab-az1"})
     assert conflict.status_code == 409 and conflict.json()["error"] == "already_active"
 
-    for _ in range(2):
+    for _repeat in range(2):
         resumed = az2.call("POST", "/resume")
         assert resumed.status_code == 200 and resumed.json()["alertsSilenced"] is False
 
@@ -337,7 +337,7 @@ def test_failed_source_pause_stops_the_activation(az1, az2):
 
 def test_fault_canned_response_is_used_count_times_without_acting(az1):
     az1.faults(responses=[{"path": "/pause", "status": 503, "count": 2}])
-    for _ in range(2):
+    for _use in range(2):
         response = az1.call("POST", "/pause")
         assert response.status_code == 503 and response.json()["error"]
         assert az1.status()["state"] == "active"

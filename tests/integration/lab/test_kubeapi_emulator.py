@@ -346,11 +346,11 @@ def raw_get(lab, context, path):
 
 
 def test_watch_invalid_resource_version_is_gone(lab):
-    status, _, body = raw_get(lab, "az2", "/api/v1/namespaces?watch=true&resourceVersion=1&timeoutSeconds=1")
+    status, _content_type, body = raw_get(lab, "az2", "/api/v1/namespaces?watch=true&resourceVersion=1&timeoutSeconds=1")
     assert status == 200
     # A fresh cluster keeps its whole history, so an old resourceVersion replays it.
     assert all(json.loads(line)["type"] == "ADDED" for line in body.decode().splitlines())
-    _, _, body = raw_get(lab, "az2", "/api/v1/namespaces?watch=true&resourceVersion=x&timeoutSeconds=1")
+    _status, _content_type, body = raw_get(lab, "az2", "/api/v1/namespaces?watch=true&resourceVersion=x&timeoutSeconds=1")
     event = json.loads(body.decode().splitlines()[0])
     assert event["type"] == "ERROR" and event["object"]["code"] == 410
 
@@ -609,15 +609,15 @@ def test_service_and_pod_proxy(lab, core, backends):
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"},
                                                        {"name": "https", "port": 443, "targetPort": 8443}]}})
-    status, _, body = raw_get(lab, "az1", "/api/v1/namespaces/net/services/web:80/proxy/hello/world?x=1")
+    status, _content_type, body = raw_get(lab, "az1", "/api/v1/namespaces/net/services/web:80/proxy/hello/world?x=1")
     assert status == 200
     assert json.loads(body) == {"method": "GET", "path": "/hello/world?x=1", "body": "", "header": None}
     answer = core.connect_post_namespaced_service_proxy_with_path("web:http", "net", "submit", path2="submit")
     # The generated client hands back the decoded JSON as a Python repr string.
     assert "'method': 'POST'" in answer and "'path': '/submit" in answer
-    status, _, body = raw_get(lab, "az1", "/api/v1/namespaces/net/services/https:web:https/proxy/secure")
+    status, _content_type, body = raw_get(lab, "az1", "/api/v1/namespaces/net/services/https:web:https/proxy/secure")
     assert status == 200 and json.loads(body)["path"] == "/secure"
-    status, _, body = raw_get(lab, "az1", "/api/v1/namespaces/net/pods/web-1:8080/proxy/direct")
+    status, _content_type, body = raw_get(lab, "az1", "/api/v1/namespaces/net/pods/web-1:8080/proxy/direct")
     assert status == 200 and json.loads(body)["path"] == "/direct"
     with pytest.raises(urllib.error.HTTPError) as info:
         raw_get(lab, "az1", "/api/v1/namespaces/net/services/absent/proxy/")

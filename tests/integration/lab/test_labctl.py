@@ -122,7 +122,7 @@ def test_simulator_is_reachable_through_the_api_server_port_forward(lab):
         forward.close()
     finally:
         api_client.close()
-    head, _, body = reply.partition(b"\r\n\r\n")
+    head, _blank_line, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert json.loads(body)["zone"] == "lab-az2"
 

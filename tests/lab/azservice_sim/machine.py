@@ -141,7 +141,7 @@ class ZoneService:
             self.store.put(self.store.dump_key(self.zone, database, now), json.dumps(body).encode())
 
     def _seed_sync(self):
-        for _ in range(self.config.seed_segments):
+        for _segment in range(self.config.seed_segments):
             self._write_segment_sync()
         self._write_dumps_sync()
 

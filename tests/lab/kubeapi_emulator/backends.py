@@ -29,7 +29,7 @@ def pod_backend(pod, port):
     if not annotation:
         raise errors.ApiError(502, 'pod "%s" has no %s%s annotation: nothing listens on port %s'
                               % (pod["metadata"]["name"], ANNOTATION_PREFIX, port, port), "ServiceUnavailable")
-    host, _, number = annotation.rpartition(":")
+    host, _colon, number = annotation.rpartition(":")
     host = host.strip("[]")
     if not _loopback(host) or not number.isdigit():
         raise errors.ApiError(502, "forward annotation %r must name a loopback host:port" % annotation,

@@ -114,7 +114,7 @@ def _signed(value):
 
 
 def _time(data, micro=False):
-    fields = {n: v for n, _, v in iter_fields(data)}
+    fields = {field_no: field_value for field_no, _wire, field_value in iter_fields(data)}
     if not fields.get(1) and not fields.get(2):
         return None  # gogo-protobuf always writes non-pointer Time fields, empty when unset
     stamp = datetime.datetime.fromtimestamp(_signed(fields.get(1, 0)), datetime.timezone.utc)
@@ -138,7 +138,7 @@ def _scalar(kind, wire, value):
     if kind == MICRO_TIME:
         return _time(value, micro=True)
     if kind == FIELDS_V1:
-        raw = {n: v for n, _, v in iter_fields(value)}.get(1, b"{}")
+        raw = {field_no: field_value for field_no, _wire, field_value in iter_fields(value)}.get(1, b"{}")
         return _json_loads(raw)
     if isinstance(kind, tuple) and kind[0] == "msg":
         return decode_message(value, kind[1])
@@ -157,7 +157,7 @@ def decode_message(data, schema):
             continue
         name, kind = schema[number]
         if isinstance(kind, tuple) and kind[0] == "map":
-            entry = {n: v for n, _, v in iter_fields(value)}
+            entry = {field_no: field_value for field_no, _wire, field_value in iter_fields(value)}
             key = entry.get(1, b"").decode("utf-8")
             result.setdefault(name, {})[key] = _scalar(kind[1], 2, entry.get(2, b""))
         elif isinstance(kind, tuple) and kind[0] == "list":
@@ -174,14 +174,14 @@ def decode_envelope(body):
     """Return (apiVersion, kind, raw bytes, content type) of a protobuf-encoded body."""
     if not body.startswith(MAGIC):
         raise ProtobufError("missing the k8s protobuf magic prefix")
-    unknown = {n: v for n, _, v in iter_fields(body[len(MAGIC):])}
+    unknown = {field_no: field_value for field_no, _wire, field_value in iter_fields(body[len(MAGIC):])}
     type_meta = decode_message(unknown.get(1, b""), TYPE_META)
     return type_meta.get("apiVersion", ""), type_meta.get("kind", ""), unknown.get(2, b""), unknown.get(4, b"").decode()
 
 
 def decode_object(body):
     """Decode a protobuf request body into the JSON form the rest of the server works with."""
-    api_version, kind, raw, _ = decode_envelope(body)
+    api_version, kind, raw, _content_type = decode_envelope(body)
     schema = SCHEMAS.get((api_version, kind))
     if schema is None:
         raise ProtobufError("protobuf decoding of %s %s is not supported by the emulator" % (api_version, kind))

@@ -25,7 +25,7 @@ def now_iso():
 
 
 def random_suffix(length=5):
-    return "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(length))
+    return "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _position in range(length))
 
 
 def _comparable(obj):
@@ -109,7 +109,7 @@ class Store:
 
     def list(self, res, namespace=None, label_req=(), field_req=()):
         items = []
-        for (obj_res, obj_ns, _), obj in self.objects.items():
+        for (obj_res, obj_ns, _name), obj in self.objects.items():
             if obj_res is not res or (namespace and obj_ns != namespace):
                 continue
             if labels_match(label_req, obj["metadata"].get("labels")) and fields_match(field_req, obj):
@@ -134,7 +134,7 @@ class Store:
                                       {"name": namespace, "kind": "namespaces"})
         if not meta.get("name"):
             if meta.get("generateName"):
-                for _ in range(20):
+                for _attempt in range(20):
                     meta["name"] = meta["generateName"] + random_suffix()
                     if (res, namespace, meta["name"]) not in self.objects:
                         break
