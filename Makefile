@@ -56,10 +56,10 @@ lab-down: bootstrap
 # The lab always comes down, whether the playbook passes, fails or is interrupted.
 demo: bootstrap
 	trap '$(LABCTL) down --state-dir $(LAB_STATE)' EXIT; trap 'exit 130' INT TERM; \
-	$(LABCTL) up --state-dir $(LAB_STATE); \
+	$(LABCTL) up --state-dir $(LAB_STATE) --rehydrate-rate 15; \
 	export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS); \
-	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failover -e kfuse_source=az1 -e kfuse_target=az2; \
-	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failback
+	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failover -e kfuse_source=az1 -e kfuse_target=az2 -e kfuse_poll_interval=1; \
+	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failback -e kfuse_poll_interval=1
 
 clean:
 	if [ -f $(LAB_STATE)/lab.json ] && [ -x $(VENV_BIN)/python ]; then $(LABCTL) down --state-dir $(LAB_STATE) || true; fi

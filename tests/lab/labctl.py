@@ -362,8 +362,11 @@ def lab_running(state_dir):
     return any(pid_alive(piece["pid"], piece.get("argv")) for _name, piece in _recorded_pieces(lab))
 
 
-def lab_up(state_dir=DEFAULT_STATE_DIR):
-    """Start the whole lab in state_dir and return what lab.json records; on any failure stop what started."""
+def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=()):
+    """Start the whole lab in state_dir and return what lab.json records; on any failure stop what started.
+
+    simulator_args are extra command-line options for both az-service simulators (e.g. a slower rehydrate rate).
+    """
     state_dir = os.path.abspath(state_dir)
     paths = _paths(state_dir)
     if lab_running(state_dir):
@@ -398,7 +401,7 @@ def lab_up(state_dir=DEFAULT_STATE_DIR):
                        for zone in ZONES}
         lab["pieces"]["kubeapi"]["url"] = {name: kube["url"] for name, kube in lab["kube"].items()}
 
-        lab["azservice"] = _start_simulators(state_dir, pki, endpoint, track)
+        lab["azservice"] = _start_simulators(state_dir, pki, endpoint, track, simulator_args)
 
         write_kubeconfig(paths["kubeconfig"], pki["ca"],
                          {kube["context"]: (kube["url"], kube["token"]) for kube in lab["kube"].values()})
@@ -419,14 +422,14 @@ def lab_up(state_dir=DEFAULT_STATE_DIR):
         raise
 
 
-def _start_simulators(state_dir, pki, s3_endpoint, track):
+def _start_simulators(state_dir, pki, s3_endpoint, track, extra_args=()):
     ports = {zone["name"]: free_port() for zone in ZONES}
     tokens = {zone["name"]: secrets.token_hex(16) for zone in ZONES}
     urls = {name: "https://127.0.0.1:%d" % port for name, port in ports.items()}
     pending = []
     for zone, peer in zip(ZONES, reversed(ZONES)):
         piece, ready = start_simulator(state_dir, zone, ports[zone["name"]], urls[peer["name"]], tokens[peer["name"]],
-                                       pki, s3_endpoint, tokens[zone["name"]])
+                                       pki, s3_endpoint, tokens[zone["name"]], extra_args)
         track(piece, url=urls[zone["name"]], port=ports[zone["name"]])
         pending.append((zone, piece, ready))
     result = {}
@@ -533,10 +536,12 @@ def main(argv=None):
     parser.add_argument("command", choices=("up", "status", "down"))
     parser.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="default: lab-state in the repository root")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--rehydrate-rate", type=float, help="up: segments per second the simulators rehydrate")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            lab = lab_up(args.state_dir)
+            simulator_args = ["--rehydrate-rate", str(args.rehydrate_rate)] if args.rehydrate_rate else []
+            lab = lab_up(args.state_dir, simulator_args)
             if args.json:
                 print(json.dumps(lab, indent=2, sort_keys=True))
             else:
