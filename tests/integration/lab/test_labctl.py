@@ -6,7 +6,6 @@
 Run: ``PYTHONPATH=tests/lab .venv/bin/python -m pytest -q tests/integration/lab/test_labctl.py``
 """
 
-import functools
 import json
 import os
 import ssl
@@ -164,13 +163,11 @@ def test_cli_up_status_down_leaves_no_live_pid(tmp_path):
     assert _cli("status", "--state-dir", state_dir).returncode == 3
 
 
-def test_failed_piece_stops_the_others_and_is_named(tmp_path, monkeypatch):
+def test_failed_piece_stops_the_others_and_is_named(tmp_path):
     # A real simulator process that refuses its arguments stands for any piece that cannot start.
-    monkeypatch.setattr(labctl, "start_simulator",
-                        functools.partial(labctl.start_simulator, extra_args=("--rehydrate-rate", "-1")))
     state_dir = str(tmp_path / "broken-lab")
     with pytest.raises(labctl.LabError) as failure:
-        labctl.lab_up(state_dir)
+        labctl.lab_up(state_dir, simulator_args=("--rehydrate-rate", "-1"))
     assert "azservice-az1" in str(failure.value) and "must be greater than 0" in str(failure.value)
     recorded = labctl.read_json(os.path.join(state_dir, "lab.json"))
     assert "moto" in recorded["pieces"] and "kubeapi" in recorded["pieces"]
