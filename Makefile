@@ -45,7 +45,7 @@ integration: bootstrap
 
 # Runs every suite even after a failure; the last line is "suites: N passed, N failed".
 test: bootstrap
-	bash hacking/test_all.sh sanity lint units integration
+	bash hacking/test_all.sh sanity lint units units-ansible-test integration
 
 lab-up: bootstrap
 	$(LABCTL) up --state-dir $(LAB_STATE)

@@ -14,6 +14,7 @@ import yaml
 from aiohttp import web
 
 from . import errors, openapi, portforward, proxy, resources
+from . import exec as pod_exec
 from .controllers import Controllers
 from .patches import PatchError, fields_v1, json_patch, merge_patch, strategic_merge
 from .protobuf import ProtobufError, decode_object, DELETE_OPTIONS, decode_envelope, decode_message
@@ -132,6 +133,8 @@ class Cluster:
             return await proxy.proxy_request(request, self.store, namespace, res.plural, name, "/".join(rest[3:]))
         if sub == "portforward" and res.plural == "pods":
             return await portforward.port_forward(request, self.store, namespace, name)
+        if sub == "exec" and res.plural == "pods":
+            return await pod_exec.pod_exec(request, self.store, namespace, name)
         if sub not in (None, "status", "scale") or len(rest) > 3:
             raise errors.ApiError(404, "the server could not find the requested resource", "NotFound")
         method = request.method
