@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for the PostgreSQL dump/restore tests: a throwaway server with sample databases, and the lab's
+Kubernetes API emulator with Pods whose exec runs locally against that server."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s_client
+
+REPO = Path(__file__).resolve().parents[3]
+LAB_DIR = REPO / "tests" / "lab"
+sys.path.insert(0, str(LAB_DIR))
+sys.path.insert(0, str(REPO / ".build" / "collections"))
+
+import postgres_lab  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def _emulator_helpers():
+    """make_certificates / write_kubeconfig / TOKENS from the emulator's own test module (read-only reuse)."""
+    path = REPO / "tests" / "integration" / "lab" / "test_kubeapi_emulator.py"
+    spec = importlib.util.spec_from_file_location("kfuse_emulator_test_helpers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SAMPLE_SQL = """
+CREATE TABLE customers (id integer PRIMARY KEY, name text NOT NULL, created timestamptz NOT NULL);
+CREATE TABLE orders (id serial PRIMARY KEY, customer_id integer REFERENCES customers(id), amount numeric(10,2),
+                     payload bytea);
+CREATE TABLE audit_log (id serial PRIMARY KEY, message text);
+INSERT INTO customers SELECT g, 'customer ' || g, '2026-01-01T00:00:00Z'::timestamptz + g * interval '1 hour'
+    FROM generate_series(1, 50) g;
+INSERT INTO orders (customer_id, amount, payload)
+    SELECT 1 + g % 50, g * 1.25, decode(md5(g::text), 'hex') FROM generate_series(1, 300) g;
+INSERT INTO audit_log (message) SELECT 'event ' || g FROM generate_series(1, 40) g;
+CREATE VIEW big_orders AS SELECT * FROM orders WHERE amount > 100;
+"""
+
+OTHER_SQL = """
+CREATE TABLE settings (key text PRIMARY KEY, value jsonb);
+INSERT INTO settings VALUES ('zone', '"az1"'), ('retention', '{"days": 7}');
+"""
+
+# ~20 MB of incompressible bytes (md5 output), so the custom-format dump is about that size too.
+BIG_SQL = """
+CREATE TABLE blobs (id integer PRIMARY KEY, data bytea NOT NULL);
+INSERT INTO blobs SELECT g, decode(md5((g * 8)::text) || md5((g * 8 + 1)::text) || md5((g * 8 + 2)::text)
+    || md5((g * 8 + 3)::text) || md5((g * 8 + 4)::text) || md5((g * 8 + 5)::text) || md5((g * 8 + 6)::text)
+    || md5((g * 8 + 7)::text), 'hex')
+    FROM generate_series(1, 160000) g;
+"""
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory):
+    """A running throwaway server with databases appdb, otherdb and bigdb owned by the test role."""
+    info = postgres_lab.start_postgres(tmp_path_factory.mktemp("postgres"))
+    try:
+        for database in ("appdb", "otherdb", "bigdb"):
+            postgres_lab.psql(info, "CREATE DATABASE %s;" % database)
+        postgres_lab.psql(info, SAMPLE_SQL, "appdb")
+        postgres_lab.psql(info, OTHER_SQL, "otherdb")
+        postgres_lab.psql(info, BIG_SQL, "bigdb")
+        yield info
+    finally:
+        postgres_lab.stop_postgres(info)
+
+
+@pytest.fixture
+def fresh_db(pg):
+    """Factory of new empty databases, dropped after the test."""
+    created = []
+
+    def make(prefix="restored"):
+        name = "%s_%d" % (prefix, len(created) + 1)
+        postgres_lab.psql(pg, "DROP DATABASE IF EXISTS %s; CREATE DATABASE %s;" % (name, name))
+        created.append(name)
+        return name
+    yield make
+    for name in created:
+        postgres_lab.psql(pg, "DROP DATABASE IF EXISTS %s WITH (FORCE);" % name)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The Kubernetes API emulator (one cluster, az1) over HTTPS with a bearer token; yields a CoreV1Api."""
+    helpers = _emulator_helpers()
+    workdir = tmp_path_factory.mktemp("kubeapi-exec")
+    certs = helpers.make_certificates(workdir)
+    ready_file = workdir / "ready.json"
+    log_path = workdir / "emulator.log"
+    command = [sys.executable, "-m", "kubeapi_emulator", "--host", "127.0.0.1", "--cluster", "az1=0",
+               "--token", "az1=%s" % helpers.TOKENS["az1"], "--tls-cert", str(certs["cert"]),
+               "--tls-key", str(certs["key"]), "--ready-file", str(ready_file)]
+    env = dict(os.environ, PYTHONPATH=str(LAB_DIR))
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+        try:
+            deadline = time.monotonic() + 30
+            while not ready_file.exists():
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the emulator did not write its ready file"
+                time.sleep(0.1)
+            clusters = json.loads(ready_file.read_text())["clusters"]
+            kubeconfig = helpers.write_kubeconfig(workdir / "kubeconfig", certs["ca"], clusters)
+            yield {"kubeconfig": str(kubeconfig), "context": "az1", "log": log_path}
+        finally:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def core_v1(emulator):
+    """CoreV1Api built with the collection's own kube helper."""
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    return k8s_client.CoreV1Api(kube.new_api_client(emulator["kubeconfig"], emulator["context"]))
+
+
+@pytest.fixture(scope="session")
+def configdb_pods(core_v1, pg):
+    """Pods in namespace kfuse: one with the full PG env, one without the password, one not annotated."""
+    namespace = "kfuse"
+    core_v1.create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=namespace)))
+    base_env = {"PGHOST": pg["host"], "PGPORT": str(pg["port"]), "PGUSER": pg["user"],
+                "PATH": "%s:%s" % (pg["bin_dir"], os.environ.get("PATH", "/usr/bin:/bin"))}
+    pods = {"with_env": dict(base_env, PGPASSWORD=pg["password"]), "no_password": base_env, "plain": None}
+    names = {}
+    for key, env in pods.items():
+        name = "kfuse-configdb-%s" % key.replace("_", "-")
+        annotations = {} if env is None else {"lab.kfuse.io/exec": "local", "lab.kfuse.io/exec-env": json.dumps(env)}
+        core_v1.create_namespaced_pod(namespace, k8s_client.V1Pod(
+            metadata=k8s_client.V1ObjectMeta(name=name, labels={"app": "kfuse-configdb"}, annotations=annotations),
+            spec=k8s_client.V1PodSpec(containers=[k8s_client.V1Container(name="postgresql", image="bitnami/postgresql")])))
+        names[key] = name
+    return {"namespace": namespace, **names}
