@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Azure Blob backend of ObjectStore (azure-storage-blob).
+
+Small objects go up with one Put Blob; larger ones as staged blocks of ``part_size`` committed with one
+Put Block List, which carries the ``If-None-Match: *`` precondition of a conditional create.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from urllib.parse import urlparse
+
+from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
+    ObjectInfo, ObjectStore, StorageError, iter_parts, normalise_prefix, one_line, redact, rechunk)
+
+try:
+    from azure.core import MatchConditions
+    from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+    from azure.storage.blob import BlobPrefix, BlobServiceClient, ContentSettings
+    HAS_LIBRARY = True
+    IMPORT_ERROR = None
+except ImportError:
+    HAS_LIBRARY = False
+    IMPORT_ERROR = traceback.format_exc()
+
+    class AzureError(Exception):
+        """Stand-in so except clauses stay valid without azure-core."""
+
+    class HttpResponseError(AzureError):
+        """Stand-in so except clauses stay valid without azure-core."""
+
+    class ResourceExistsError(HttpResponseError):
+        """Stand-in so except clauses stay valid without azure-core."""
+
+    class ResourceNotFoundError(HttpResponseError):
+        """Stand-in so except clauses stay valid without azure-core."""
+
+try:
+    from azure.identity import DefaultAzureCredential
+    HAS_AZURE_IDENTITY = True
+except ImportError:
+    HAS_AZURE_IDENTITY = False
+
+MAX_BLOCKS = 50000
+_SAS_SIGNATURE = re.compile(r'((?:^|[?&;\s])sig=)[^&;\s]+', re.IGNORECASE)
+# Downloads come in pieces of this size, so a read never holds a large first chunk.
+DOWNLOAD_PIECE = 4 * 1024 * 1024
+
+
+def open_backend(config, credentials=None, sse=None, validate_certs=True, ca_path=None, timeout=60):
+    """An AzureStore for a validated cloud_storage dict."""
+    account_url = config['azure'].get('account_url') or config.get('endpoint_url')
+    return AzureStore(config['azure']['container'], account_url=account_url, credentials=credentials, sse=sse,
+                      validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+
+
+def parse_connection_string(text):
+    """The key=value pairs of an Azure storage connection string (keys as written, values unparsed)."""
+    pairs = {}
+    for item in text.strip().strip(';').split(';'):
+        if not item.strip():
+            continue
+        name, sep, value = item.partition('=')
+        if not sep:
+            raise ValueError('connection string segment without "=" (expected Name=Value pairs separated by ";")')
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def account_name_from_url(account_url):
+    """The storage account of an account URL: first host label, or first path segment for IP/localhost hosts."""
+    parsed = urlparse(account_url)
+    host = parsed.hostname or ''
+    if host in ('localhost',) or host.replace('.', '').isdigit() or ':' in host:
+        return parsed.path.strip('/').split('/')[0] or None
+    return host.split('.')[0] or None
+
+
+class AzureStore(ObjectStore):
+    """One Azure Blob container."""
+
+    provider = 'azure'
+
+    def __init__(self, container, account_url=None, credentials=None, sse=None, validate_certs=True, ca_path=None,
+                 timeout=60):
+        self.container = container
+        self._timeout = timeout
+        self._encryption_scope = (sse or {}).get('encryption_scope')
+        credentials = credentials or {}
+        self._secrets = [credentials.get('connection_string'), credentials.get('account_key'),
+                         credentials.get('sas_token')]
+        if credentials.get('connection_string'):
+            try:
+                pairs = parse_connection_string(credentials['connection_string'])
+            except ValueError:
+                pairs = {}
+            self._secrets += [pairs.get('AccountKey'), pairs.get('SharedAccessSignature')]
+        client_options = {'connection_verify': (ca_path or True) if validate_certs else False,
+                          'connection_timeout': min(timeout, 30), 'read_timeout': timeout,
+                          'max_single_get_size': DOWNLOAD_PIECE, 'max_chunk_get_size': DOWNLOAD_PIECE}
+        try:
+            self._service = self._build_service(account_url, credentials, client_options)
+        except (ValueError, TypeError, AzureError) as exc:
+            raise self._error('cannot set up the Azure Blob client: %s' % redact(one_line(exc), self._secrets),
+                              code='InvalidConfig') from None
+        self._container = self._service.get_container_client(container)
+
+    def _build_service(self, account_url, credentials, client_options):
+        connection_string = credentials.get('connection_string')
+        if connection_string:
+            if not account_url:
+                return BlobServiceClient.from_connection_string(connection_string, **client_options)
+            pairs = parse_connection_string(connection_string)
+            name, key, sas = pairs.get('AccountName'), pairs.get('AccountKey'), pairs.get('SharedAccessSignature')
+            if key:
+                credential = {'account_name': name or account_name_from_url(account_url), 'account_key': key}
+            elif sas:
+                credential = sas
+            else:
+                raise ValueError('the connection string has neither AccountKey nor SharedAccessSignature')
+            return BlobServiceClient(account_url, credential=credential, **client_options)
+        if not account_url:
+            raise ValueError('cloud_storage.azure.account_url (or endpoint_url) is required unless the credentials '
+                             'are a connection string')
+        if credentials.get('account_key'):
+            name = credentials.get('account_name') or account_name_from_url(account_url)
+            credential = {'account_name': name, 'account_key': credentials['account_key']}
+        elif credentials.get('sas_token'):
+            credential = credentials['sas_token'].lstrip('?')
+        elif not credentials:
+            if not HAS_AZURE_IDENTITY:
+                raise StorageError('ambient Azure credentials need the azure-identity Python library '
+                                   '(pip install azure-identity)', provider='azure', code='MissingLibrary',
+                                   container=self.container)
+            credential = DefaultAzureCredential()
+        else:
+            raise ValueError('Azure credentials accept connection_string, account_key (+ account_name) or sas_token')
+        return BlobServiceClient(account_url, credential=credential, **client_options)
+
+    # ---- error translation ---------------------------------------------------------------------------------
+
+    def _translate(self, exc, key=None, action=None):
+        code = getattr(exc, 'error_code', None)
+        code = getattr(code, 'value', code) or (
+            str(exc.status_code) if getattr(exc, 'status_code', None) else type(exc).__name__)
+        message = getattr(exc, 'message', None) or str(exc)
+        # A SAS signature can also show up URL-encoded inside a request URL.
+        message = _SAS_SIGNATURE.sub(r'\1********', redact(one_line(message), self._secrets))
+        if action:
+            message = '%s failed: %s' % (action, message)
+        return self._error(message, code=str(code), key=key)
+
+    def _already_exists(self, key):
+        return self._error('object already exists (conditional create)', code='AlreadyExists', key=key)
+
+    @staticmethod
+    def _is_conflict(exc):
+        return isinstance(exc, ResourceExistsError) or getattr(exc, 'status_code', None) in (409, 412)
+
+    # ---- operations ----------------------------------------------------------------------------------------
+
+    def put(self, key, source, metadata=None, content_type='application/octet-stream', if_absent=False,
+            part_size=8 * 1024 * 1024):
+        self._check_put(key, metadata, part_size)
+        blob = self._container.get_blob_client(key)
+        settings = ContentSettings(content_type=content_type)
+        scope = {'encryption_scope': self._encryption_scope} if self._encryption_scope else {}
+        parts = iter_parts(source, part_size)
+        _index, first, is_last = next(parts)
+        try:
+            if is_last:
+                # overwrite=False sends If-None-Match: * (a conditional create).
+                blob.upload_blob(first, length=len(first), overwrite=not if_absent, metadata=metadata or None,
+                                 content_settings=settings, timeout=self._timeout, **scope)
+                return self.head(key)
+            if if_absent and self.head(key) is not None:
+                raise self._already_exists(key)
+            # Block ids must have one length within a blob; a random token keeps parallel writers apart.
+            token = os.urandom(6).hex()
+            block_ids = []
+            block_id = '%s-%06d' % (token, 1)
+            blob.stage_block(block_id, first, length=len(first), timeout=self._timeout, **scope)
+            block_ids.append(block_id)
+            del first
+            for index, part, _last in parts:
+                if index > MAX_BLOCKS:
+                    raise self._error('more than %d blocks: use a larger part_size' % MAX_BLOCKS, code='TooManyParts',
+                                      key=key)
+                block_id = '%s-%06d' % (token, index)
+                blob.stage_block(block_id, part, length=len(part), timeout=self._timeout, **scope)
+                block_ids.append(block_id)
+                del part
+            condition = {'match_condition': MatchConditions.IfMissing} if if_absent else {}
+            blob.commit_block_list(block_ids, content_settings=settings, metadata=metadata or None,
+                                   timeout=self._timeout, **dict(condition, **scope))
+        except HttpResponseError as exc:
+            if if_absent and self._is_conflict(exc):
+                raise self._already_exists(key) from None
+            raise self._translate(exc, key=key, action='upload') from None
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='upload') from None
+        return self.head(key)
+
+    def head(self, key):
+        try:
+            properties = self._container.get_blob_client(key).get_blob_properties(timeout=self._timeout)
+        except ResourceNotFoundError as exc:
+            if getattr(exc, 'error_code', None) in (None, 'BlobNotFound'):
+                if getattr(exc, 'error_code', None) is None:
+                    self._container_check(key)
+                return None
+            raise self._translate(exc, key=key, action='head') from None
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='head') from None
+        return self._info(properties)
+
+    def _container_check(self, key=None):
+        try:
+            self._container.get_container_properties(timeout=self._timeout)
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='checking the container') from None
+
+    @staticmethod
+    def _info(properties):
+        return ObjectInfo(properties.name, properties.size or 0, (properties.etag or '').strip('"'),
+                          properties.last_modified, dict(properties.metadata or {}))
+
+    def iter_read(self, key, chunk_size=1024 * 1024):
+        try:
+            downloader = self._container.get_blob_client(key).download_blob(max_concurrency=1, timeout=self._timeout)
+        except ResourceNotFoundError as exc:
+            if getattr(exc, 'error_code', None) in (None, 'BlobNotFound'):
+                raise self._error('object not found', code='NotFound', key=key) from None
+            raise self._translate(exc, key=key, action='read') from None
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='read') from None
+        return self._stream(downloader, key, chunk_size)
+
+    def _stream(self, downloader, key, chunk_size):
+        try:
+            yield from rechunk(downloader.chunks(), chunk_size)
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='read') from None
+
+    def list(self, prefix=''):
+        try:
+            for properties in self._container.list_blobs(name_starts_with=prefix or None, include=['metadata'],
+                                                         results_per_page=self.page_size, timeout=self._timeout):
+                yield self._info(properties)
+        except AzureError as exc:
+            raise self._translate(exc, action='list') from None
+
+    def list_prefixes(self, prefix, delimiter='/'):
+        prefix = normalise_prefix(prefix, delimiter)
+        found = []
+        try:
+            for item in self._container.walk_blobs(name_starts_with=prefix or None, delimiter=delimiter,
+                                                   results_per_page=self.page_size, timeout=self._timeout):
+                if isinstance(item, BlobPrefix):
+                    found.append(item.name)
+        except AzureError as exc:
+            raise self._translate(exc, action='list') from None
+        return sorted(found)
+
+    def delete(self, key):
+        try:
+            self._container.get_blob_client(key).delete_blob(delete_snapshots='include', timeout=self._timeout)
+        except ResourceNotFoundError as exc:
+            if getattr(exc, 'error_code', None) in (None, 'BlobNotFound'):
+                return False
+            raise self._translate(exc, key=key, action='delete') from None
+        except AzureError as exc:
+            raise self._translate(exc, key=key, action='delete') from None
+        return True

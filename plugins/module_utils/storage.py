@@ -1,0 +1,390 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One object-storage interface for S3, GCS and Azure Blob (see docs/backup-design.md).
+
+``open_store()`` builds an ``ObjectStore`` from the chart's ``global.cloudStorage`` dict shape plus credentials
+from ``_credentials.resolve()``. Every backend error surfaces as ``StorageError`` carrying the provider's code and
+a one-line message, never a stack trace and never a credential.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+
+ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
+
+PROVIDERS = ('s3', 'gcs', 'azure')
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+# The Python library each backend needs, for the "missing library" message.
+REQUIRED_LIBRARIES = {'s3': 'boto3', 'gcs': 'google-cloud-storage', 'azure': 'azure-storage-blob'}
+
+
+class StorageError(Exception):
+    """One error type for every backend, fit for a module result."""
+
+    def __init__(self, message, provider=None, code=None, key=None, container=None):
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.code = code
+        self.key = key
+        self.container = container
+
+    def __str__(self):
+        where = self.container or ''
+        if self.key:
+            where = '%s/%s' % (where, self.key) if where else self.key
+        parts = []
+        if self.provider:
+            parts.append(self.provider)
+        if where:
+            parts.append(where)
+        prefix = ' '.join(parts)
+        code = ' [%s]' % self.code if self.code else ''
+        return '%s%s: %s' % (prefix, code, self.message) if prefix else '%s%s' % (self.message, code)
+
+    def to_dict(self):
+        """The error as a plain dict for a module result."""
+        return {'message': self.message, 'provider': self.provider, 'code': self.code, 'key': self.key,
+                'container': self.container}
+
+
+def missing_library_message(provider):
+    """Which Python library ``provider`` needs, worded for fail_json."""
+    library = REQUIRED_LIBRARIES.get(provider, provider)
+    return ('the %s Python library is required for cloud_storage.type=%s; install it on the host that runs the '
+            'module (pip install %s)' % (library, provider, library))
+
+
+def _backend(provider):
+    # Backends import this module, so they are imported on demand here (no import cycle at load time).
+    if provider == 's3':
+        from ansible_collections.kfuse.failover.plugins.module_utils import _storage_s3 as backend
+    elif provider == 'gcs':
+        from ansible_collections.kfuse.failover.plugins.module_utils import _storage_gcs as backend
+    else:
+        from ansible_collections.kfuse.failover.plugins.module_utils import _storage_azure as backend
+    return backend
+
+
+def missing_library(provider):
+    """None when ``provider``'s library imports, else (message, import traceback) for fail_json."""
+    backend = _backend(provider)
+    if backend.HAS_LIBRARY:
+        return None
+    return missing_library_message(provider), backend.IMPORT_ERROR
+
+
+def redact(text, secrets):
+    """``text`` with every secret value in ``secrets`` replaced by ``********``."""
+    text = str(text)
+    for secret in secrets or ():
+        if secret and isinstance(secret, str) and len(secret) >= 4:
+            text = text.replace(secret, '********')
+    return text
+
+
+def one_line(text, limit=500):
+    """First non-empty line of ``text``, trimmed: provider messages can be multi-line dumps."""
+    for line in str(text).splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[:limit] + '...'
+    return ''
+
+
+def read_full(source, size):
+    """Up to ``size`` bytes from a file-like, looping over short reads; b'' only at end of data."""
+    chunks = []
+    remaining = size
+    while remaining > 0:
+        data = source.read(remaining)
+        if not data:
+            break
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError('source.read() must return bytes, got %s' % type(data).__name__)
+        chunks.append(bytes(data))
+        remaining -= len(data)
+    return chunks[0] if len(chunks) == 1 else b''.join(chunks)
+
+
+def as_reader(source):
+    """A binary file-like for ``source`` (bytes, bytearray, memoryview or anything with read(n))."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if hasattr(source, 'read'):
+        return source
+    raise TypeError('put() source must be bytes or a binary file-like object with read(n), got %s'
+                    % type(source).__name__)
+
+
+class PrefixedReader(io.RawIOBase):
+    """A reader that yields ``head`` bytes first, then the rest of ``source``: lets a backend peek a part.
+
+    ``tell()`` counts the bytes handed out; ``seek()`` only to the current position (a forward-only stream).
+    """
+
+    def __init__(self, head, source):
+        super().__init__()
+        self._head = memoryview(head)
+        self._source = source
+        self._position = 0
+
+    def readable(self):
+        return True
+
+    def tell(self):
+        return self._position
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        if (whence == io.SEEK_SET and offset == self._position) or (whence == io.SEEK_CUR and offset == 0):
+            return self._position
+        raise io.UnsupportedOperation('this stream can only be read forward')
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            data = bytes(self._head) + (self._source.read() or b'')
+            self._head = memoryview(b'')
+        elif self._head:
+            # Always fill the request: uploaders take a short read for the end of the data.
+            data = bytes(self._head[:size])
+            self._head = self._head[size:]
+            if not self._head:
+                self._head = memoryview(b'')
+                if len(data) < size:
+                    data += read_full(self._source, size - len(data))
+        else:
+            data = read_full(self._source, size)
+        self._position += len(data)
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def iter_parts(source, part_size):
+    """Yield (index, part, is_last) over ``source``; a one-byte look-ahead tells the last part.
+
+    Only the current part is held (the caller should drop its reference before asking for the next one).
+    The first part with is_last=True means the data fits a single request.
+    """
+    reader = as_reader(source)
+    carry = b''
+    index = 1
+    while True:
+        part = carry + read_full(reader, part_size - len(carry)) if carry else read_full(reader, part_size)
+        carry = read_full(reader, 1) if len(part) == part_size else b''
+        yield index, part, not carry
+        if not carry:
+            return
+        del part
+        index += 1
+
+
+def rechunk(chunks, chunk_size):
+    """Re-slice an iterator of byte strings into pieces of ``chunk_size`` (the last may be shorter)."""
+    pending = bytearray()
+    for chunk in chunks:
+        if not chunk:
+            continue
+        pending += chunk
+        while len(pending) >= chunk_size:
+            yield bytes(pending[:chunk_size])
+            del pending[:chunk_size]
+    if pending:
+        yield bytes(pending)
+
+
+class ObjectStore:
+    """What every backend implements. Keys are '/'-separated names inside ``container``."""
+
+    provider = None
+    container = None
+    page_size = 1000
+
+    def put(self, key, source, metadata=None, content_type='application/octet-stream', if_absent=False,
+            part_size=DEFAULT_PART_SIZE):
+        """Store ``source`` (bytes or a binary file-like) under ``key``; returns the new ObjectInfo.
+
+        Larger than ``part_size``: multipart (S3), resumable (GCS) or staged blocks (Azure), holding at most
+        about two parts in memory. ``if_absent``: StorageError(code='AlreadyExists') when ``key`` exists.
+        """
+        raise NotImplementedError
+
+    def iter_read(self, key, chunk_size=DEFAULT_CHUNK_SIZE):
+        """Iterator of byte chunks of ``key``; StorageError(code='NotFound') when it is missing."""
+        raise NotImplementedError
+
+    def read_bytes(self, key):
+        """The whole object (small objects only: manifests, markers)."""
+        return b''.join(self.iter_read(key))
+
+    def head(self, key):
+        """ObjectInfo of ``key`` or None when it does not exist."""
+        raise NotImplementedError
+
+    def list(self, prefix=''):
+        """Iterator of ObjectInfo under ``prefix`` (recursive, every page, in key order)."""
+        raise NotImplementedError
+
+    def list_prefixes(self, prefix, delimiter='/'):
+        """The "directories" directly under ``prefix``, as full prefixes ending with ``delimiter``."""
+        raise NotImplementedError
+
+    def delete(self, key):
+        """Delete ``key``; True when it existed."""
+        raise NotImplementedError
+
+    def delete_many(self, keys):
+        """Delete every key in ``keys``; returns how many of them existed."""
+        return sum(1 for key in keys if self.delete(key))
+
+    def describe(self):
+        """'provider://container' for messages."""
+        return '%s://%s' % (self.provider, self.container)
+
+    def _error(self, message, code=None, key=None):
+        return StorageError(message, provider=self.provider, code=code, key=key, container=self.container)
+
+    def _check_put(self, key, metadata, part_size):
+        if not key or not isinstance(key, str):
+            raise self._error('object key must be a non-empty string', code='InvalidConfig')
+        if metadata is not None:
+            if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                         for k, v in metadata.items()):
+                raise self._error('metadata must be a dict of str to str', code='InvalidConfig', key=key)
+        if not isinstance(part_size, int) or part_size < 1:
+            raise self._error('part_size must be a positive integer', code='InvalidConfig', key=key)
+
+
+def normalise_prefix(prefix, delimiter):
+    """``prefix`` ending with ``delimiter`` (an empty prefix stays empty)."""
+    prefix = prefix or ''
+    if prefix and not prefix.endswith(delimiter):
+        prefix += delimiter
+    return prefix
+
+
+def _require_str(value, path, required=True):
+    if value is None or value == '':
+        if required:
+            raise ValueError('%s is required' % path)
+        return None
+    if not isinstance(value, str):
+        raise ValueError('%s must be a string, got %s' % (path, type(value).__name__))
+    return value
+
+
+def validate_cloud_storage(cloud_storage):
+    """Check and normalise the chart's ``global.cloudStorage`` shape; returns a new dict.
+
+    Accepted: type s3|gcs|azure; s3.region + s3.bucket; gcs.bucket; azure.container (+ azure.account_url);
+    useSecret/secretName (kept for callers); endpoint_url (S3-compatible stores, emulators). Raises ValueError
+    naming the option path and the accepted values.
+    """
+    if not isinstance(cloud_storage, dict):
+        raise ValueError('cloud_storage must be a dict with type s3, gcs or azure, got %s' % type(cloud_storage).__name__)
+    kind = cloud_storage.get('type')
+    if kind not in PROVIDERS:
+        raise ValueError('cloud_storage.type must be one of %s, got %r' % (', '.join(PROVIDERS), kind))
+    known = {'type', 'useSecret', 'secretName', 'endpoint_url', 's3', 'gcs', 'azure'}
+    unknown = sorted(set(cloud_storage) - known)
+    if unknown:
+        raise ValueError('cloud_storage has unknown option(s) %s; accepted: %s'
+                         % (', '.join(unknown), ', '.join(sorted(known))))
+    result = {'type': kind}
+    if 'useSecret' in cloud_storage:
+        use_secret = cloud_storage['useSecret']
+        if isinstance(use_secret, str) and use_secret.lower() in ('true', 'false'):
+            use_secret = use_secret.lower() == 'true'
+        if not isinstance(use_secret, bool):
+            raise ValueError('cloud_storage.useSecret must be a boolean, got %r' % (use_secret,))
+        result['useSecret'] = use_secret
+    secret_name = _require_str(cloud_storage.get('secretName'), 'cloud_storage.secretName', required=False)
+    if secret_name:
+        result['secretName'] = secret_name
+    endpoint = _require_str(cloud_storage.get('endpoint_url'), 'cloud_storage.endpoint_url', required=False)
+    if endpoint:
+        if not endpoint.startswith(('http://', 'https://')):
+            raise ValueError('cloud_storage.endpoint_url must start with http:// or https://, got %r' % endpoint)
+        result['endpoint_url'] = endpoint.rstrip('/')
+    section = cloud_storage.get(kind)
+    if not isinstance(section, dict):
+        raise ValueError('cloud_storage.%s must be a dict (%s), got %s'
+                         % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
+    allowed = _SECTION_KEYS[kind]
+    unknown = sorted(set(section) - set(allowed))
+    if unknown:
+        raise ValueError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
+                         % (kind, ', '.join(unknown), ', '.join(allowed)))
+    normalised = {}
+    for name in allowed:
+        value = _require_str(section.get(name), 'cloud_storage.%s.%s' % (kind, name), required=name in _REQUIRED[kind])
+        if value is not None:
+            normalised[name] = value
+    if kind == 's3':
+        _check_bucket_name(normalised['bucket'], 'cloud_storage.s3.bucket')
+    elif kind == 'gcs':
+        _check_bucket_name(normalised['bucket'], 'cloud_storage.gcs.bucket')
+    else:
+        container = normalised['container']
+        if not (3 <= len(container) <= 63) or not all(c.islower() or c.isdigit() or c == '-' for c in container):
+            raise ValueError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
+                             % container)
+        url = normalised.get('account_url')
+        if url and not url.startswith(('http://', 'https://')):
+            raise ValueError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
+    result[kind] = normalised
+    return result
+
+
+_SECTION_KEYS = {'s3': ('region', 'bucket'), 'gcs': ('bucket', 'project'), 'azure': ('container', 'account_url')}
+_REQUIRED = {'s3': ('region', 'bucket'), 'gcs': ('bucket',), 'azure': ('container',)}
+_SECTION_HELP = {'s3': 'region and bucket', 'gcs': 'bucket', 'azure': 'container'}
+
+
+def _check_bucket_name(name, path):
+    if not (3 <= len(name) <= 222) or '/' in name or name != name.strip():
+        raise ValueError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
+
+
+def container_of(cloud_storage):
+    """The bucket or container name of a validated cloud_storage dict."""
+    kind = cloud_storage['type']
+    return cloud_storage[kind]['container' if kind == 'azure' else 'bucket']
+
+
+def open_store(cloud_storage, credentials=None, server_side_encryption=None, validate_certs=True, ca_path=None,
+               timeout=60):
+    """An ObjectStore for ``cloud_storage`` (the chart's global.cloudStorage shape).
+
+    ``credentials``: the dict ``_credentials.resolve()`` returns, or None for ambient credentials (instance
+    role, workload identity, default chain). ``server_side_encryption``: {'s3': {'mode', 'kms_key_id'},
+    'gcs': {'kms_key_name'}, 'azure': {'encryption_scope'}}; only the provider's own entry is used.
+    Raises ValueError on bad configuration and StorageError when the backend library is missing.
+    """
+    config = validate_cloud_storage(cloud_storage)
+    kind = config['type']
+    if credentials is not None and not isinstance(credentials, dict):
+        raise ValueError('credentials must be a dict from _credentials.resolve() or None for ambient credentials')
+    if server_side_encryption is not None and not isinstance(server_side_encryption, dict):
+        raise ValueError('server_side_encryption must be a dict keyed by provider (s3, gcs, azure)')
+    sse = (server_side_encryption or {}).get(kind) or None
+    if sse is not None and not isinstance(sse, dict):
+        raise ValueError('server_side_encryption.%s must be a dict' % kind)
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError('timeout must be a positive number of seconds, got %r' % (timeout,))
+    options = {'credentials': credentials, 'sse': sse, 'validate_certs': validate_certs, 'ca_path': ca_path,
+               'timeout': timeout}
+    # A missing library only matters for the provider in use.
+    backend = _backend(kind)
+    if not backend.HAS_LIBRARY:
+        raise StorageError(missing_library_message(kind), provider=kind, code='MissingLibrary')
+    return backend.open_backend(config, **options)
