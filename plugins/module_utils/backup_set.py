@@ -380,7 +380,7 @@ class BackupSetWriter:
         self.written.append(key)
         upload = _PrefetchingReader(stored) if self.prefetch else stored
         try:
-            info = self.store.put(key, upload, metadata={'kfuse-set': self.set_id, 'kfuse-kind': kind},
+            info = self.store.put(key, upload, metadata={'kfuse_set': self.set_id, 'kfuse_kind': kind},
                                   part_size=self.part_size)
         finally:
             if self.prefetch:

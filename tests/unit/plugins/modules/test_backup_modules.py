@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, kfuse.failover contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Decision logic of backup, backup_info and backup_restore with an in-memory store and a fake Kubernetes API."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+
+import pytest
+
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
+from ansible_collections.kfuse.failover.plugins.modules import backup, backup_info, backup_restore
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.fake_store import FakeStore
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.test_backup_sources import (
+    FakeCore,
+    helm_storage_secret,
+)
+
+S3 = {'type': 's3', 's3': {'region': 'us-east-1', 'bucket': 'kfuse-backups'}}
+PASS = 'correct horse battery staple'
+PREFIX = 'kfuse-failover/backups/az1/'
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture(name='world')
+def fixture_world(monkeypatch):
+    """One FakeStore and one FakeCore behind every module run; cheap scrypt so tests stay fast."""
+    store = FakeStore()
+    core = FakeCore([
+        {'metadata': {'name': 'kfuse-pg', 'namespace': 'kfuse', 'uid': 'u1', 'labels': {'app': 'kfuse'}},
+         'type': 'Opaque', 'data': {'password': b64('pg-secret')}},
+        helm_storage_secret('kfuse', 1, 'deployed', {'global': {'zone': 'az1'}}),
+    ])
+    monkeypatch.setattr(tasks, 'open_store_from_params', lambda params, config=None: (store, None))
+    monkeypatch.setattr(tasks, '_core_v1', lambda factory: core)
+    monkeypatch.setattr(_crypto, 'DEFAULT_KDF_PARAMS', {'n': 2 ** 10, 'r': 8, 'p': 1})
+    return store, core
+
+
+def base_args(**extra):
+    args = {'cloud_storage': S3, 'storage_ambient': True, 'zone': 'az1'}
+    args.update(extra)
+    return args
+
+
+SOURCES = {'secrets': [{'name': 'kfuse-pg'}], 'helm_releases': [{'name': 'kfuse'}]}
+
+
+def writes(store):
+    return [key for op, key in store.calls if op == 'put']
+
+
+# -- bad input fails before any write ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('args, message', [
+    (base_args(cloud_storage={'type': 'ftp'}, sources=SOURCES, encryption_passphrase=PASS), 'cloud_storage.type must be one of'),
+    (base_args(cloud_storage={'type': 's3', 's3': {'region': 'x'}}, sources=SOURCES, encryption_passphrase=PASS),
+     'cloud_storage.s3.bucket is required'),
+    (base_args(storage_credentials={'access_key': 'AKIAEXAMPLE', 'secret_key': 'wJalrEXAMPLE'}, sources=SOURCES,
+               encryption_passphrase=PASS), 'use only one of'),
+    (base_args(sources=SOURCES), 'encryption_passphrase is required'),
+    (base_args(sources=SOURCES, encrypt='always'), 'encrypt=always needs encryption_passphrase'),
+    (base_args(sources={}), 'give at least one of secrets, helm_releases, files or databases'),
+    (base_args(sources={'secrets': [{'namespace': 'kfuse'}]}, encrypt='never'), 'needs a name or a label_selector'),
+    (base_args(sources={'databases': [{'name': 'configdb'}]}), 'needs exactly one of dsn or pod'),
+    (base_args(sources=SOURCES, encryption_passphrase=PASS, keep_last=0), 'keep_last must be 1 or more'),
+    (base_args(sources=SOURCES, encryption_passphrase=PASS, max_age='forever'), 'max_age must be a duration'),
+    (base_args(sources=SOURCES, encryption_passphrase=PASS, zone='a/b'), 'zone:'),
+])
+def test_backup_bad_input_fails_before_any_write(world, run_module, args, message):
+    store, _core = world
+    result, failed = run_module(backup.main, args)
+    assert failed, result
+    assert message in result['msg']
+    assert writes(store) == []
+
+
+def test_backup_check_mode_lists_objects_and_writes_nothing(world, run_module):
+    store, _core = world
+    args = base_args(sources=SOURCES, encryption_passphrase=PASS, _ansible_check_mode=True)
+    result, failed = run_module(backup.main, args)
+    assert not failed, result
+    assert result['changed'] is True and result['encrypted'] is True
+    assert [o['key'] for o in result['objects']] == ['secrets/kfuse/kfuse-pg.json.enc', 'helm/kfuse/values.yaml.enc']
+    assert store.objects == {}
+
+
+def test_backup_encrypt_auto_without_secrets_stays_clear(world, run_module, tmp_path):
+    store, _core = world
+    path = tmp_path / 'values.yaml'
+    path.write_text('a: 1\n')
+    result, failed = run_module(backup.main, base_args(sources={'files': [{'path': str(path)}]}))
+    assert not failed, result
+    assert result['encrypted'] is False and result['verified'] is True
+    assert store.objects[result['prefix'] + 'files/values.yaml'] == b'a: 1\n'
+
+
+def test_backup_then_info_then_restore_round_trip(world, run_module):
+    store, core = world
+    result, failed = run_module(backup.main, base_args(sources=SOURCES, encryption_passphrase=PASS))
+    assert not failed, result
+    assert result['verified'] is True
+    manifest = json.loads(store.objects[result['prefix'] + 'manifest.json'])
+    assert [o['name'] for o in manifest['objects']] == ['kfuse/kfuse-pg', 'kfuse']
+    assert all(b'pg-secret' not in data for data in store.objects.values())
+
+    info, failed = run_module(backup_info.main, base_args(verify='latest', encryption_passphrase=PASS))
+    assert not failed, info
+    assert info['complete'] == [result['set_id']] and info['verification']['ok'] and info['verification']['full']
+    assert info['latest_age_seconds'] is not None and info['changed'] is False
+
+    restored, failed = run_module(backup_restore.main, base_args(namespace='standby', encryption_passphrase=PASS))
+    assert not failed, restored
+    assert restored['secrets'] == [{'name': 'kfuse-pg', 'namespace': 'standby', 'action': 'created'}]
+    assert core.secrets[('standby', 'kfuse-pg')]['data'] == {'password': b64('pg-secret')}
+    again, _failed = run_module(backup_restore.main, base_args(namespace='standby', encryption_passphrase=PASS))
+    assert again['changed'] is False and again['secrets'][0]['action'] == 'unchanged'
+
+
+def test_restore_with_wrong_passphrase_restores_nothing(world, run_module):
+    store, core = world
+    run_module(backup.main, base_args(sources=SOURCES, encryption_passphrase=PASS))
+    store.calls.clear()
+    result, failed = run_module(backup_restore.main, base_args(namespace='standby', encryption_passphrase='not-it'))
+    assert failed
+    assert 'wrong passphrase' in result['msg'] and 'encryption_passphrase' in result['msg']
+    assert core.writes == []
+    # the key check comes first: no object of the set was even read
+    assert not [key for op, key in store.calls if op == 'get' and not key.endswith('manifest.json')]
+
+
+def test_corrupted_object_fails_verify_naming_it_and_restore_applies_nothing(world, run_module):
+    store, core = world
+    result, _failed = run_module(backup.main, base_args(sources=SOURCES, encryption_passphrase=PASS))
+    store.corrupt(result['prefix'] + 'helm/kfuse/values.yaml.enc')
+    info, failed = run_module(backup_info.main, base_args(verify=result['set_id'], encryption_passphrase=PASS))
+    assert failed and 'helm/kfuse/values.yaml.enc' in info['msg']
+    assert info['verification']['failed'] == ['helm/kfuse/values.yaml.enc']
+    store.corrupt(result['prefix'] + 'secrets/kfuse/kfuse-pg.json.enc')
+    restored, failed = run_module(backup_restore.main, base_args(namespace='standby', encryption_passphrase=PASS))
+    assert failed and 'secrets/kfuse/kfuse-pg.json.enc' in restored['msg']
+    assert core.writes == []
+
+
+def test_set_without_manifest_is_ignored(world, run_module):
+    store, _core = world
+    store.put(PREFIX + '20990101T000000Z/.writer', b'{}')
+    store.put(PREFIX + '20990101T000000Z/files/x', b'partial')
+    info, failed = run_module(backup_info.main, base_args(verify='latest'))
+    assert failed and 'no complete backup set' in info['msg']
+    assert info['incomplete'] == ['20990101T000000Z'] and info['complete'] == []
+    restored, failed = run_module(backup_restore.main, base_args())
+    assert failed and 'no complete backup set' in restored['msg']
+    named, failed = run_module(backup_restore.main, base_args(set_id='20990101T000000Z'))
+    assert failed and 'is incomplete' in named['msg']
+
+
+def test_retention_keeps_the_newest_sets(world, run_module, monkeypatch, tmp_path):
+    store, _core = world
+    path = tmp_path / 'f'
+    path.write_text('x')
+    base = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    ids = []
+    real_run = tasks.run_backup
+    for day in range(4):
+        monkeypatch.setattr(tasks, 'run_backup', lambda params, check_mode=False, d=day: real_run(
+            params, check_mode, now=base + datetime.timedelta(days=d)))
+        result, failed = run_module(backup.main, base_args(sources={'files': [{'path': str(path)}]}, keep_last=2))
+        assert not failed, result
+        ids.append(result['set_id'])
+    assert result['pruned'] == [ids[1]]
+    info, _failed = run_module(backup_info.main, base_args())
+    assert info['complete'] == ids[2:]
+
+
+def test_info_az_backups_freshness_fails_when_stale(world, run_module):
+    store, _core = world
+    store.put('lab-az1/postgres/configdb/20260101T000000Z.dump', b'dump')
+    store.set_modified('lab-az1/postgres/configdb/20260101T000000Z.dump',
+                       datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2))
+    fresh, failed = run_module(backup_info.main, base_args(az_backups={'zone': 'lab-az1', 'max_age': '3h'}))
+    assert not failed, fresh
+    assert fresh['az_backups']['newest_key'] == 'lab-az1/postgres/configdb/20260101T000000Z.dump'
+    assert 7000 < fresh['az_backups']['age_seconds'] < 7400 and fresh['az_backups']['stale'] is False
+    stale, failed = run_module(backup_info.main, base_args(az_backups={'zone': 'lab-az1', 'max_age': '1h'}))
+    assert failed and 'stale' in stale['msg'] and stale['az_backups']['stale'] is True
+    missing, failed = run_module(backup_info.main, base_args(az_backups={'zone': 'lab-az2', 'max_age': '1h'}))
+    assert failed and 'missing' in missing['msg']
+
+
+def test_restore_check_mode_reports_and_writes_nothing(world, run_module):
+    store, core = world
+    run_module(backup.main, base_args(sources=SOURCES, encryption_passphrase=PASS))
+    core.secrets[('kfuse', 'kfuse-pg')]['data'] = {'password': b64('rotated')}
+    result, failed = run_module(backup_restore.main, base_args(encryption_passphrase=PASS, overwrite=True,
+                                                               _ansible_check_mode=True))
+    assert not failed, result
+    assert result['secrets'][0]['action'] == 'replaced' and result['changed'] is True
+    assert core.writes == []
+    assert core.secrets[('kfuse', 'kfuse-pg')]['data'] == {'password': b64('rotated')}
+    del store
