@@ -28,11 +28,6 @@ description:
 author:
   - kfuse.failover contributors (@kfuse)
 options:
-  prefix:
-    description:
-      - Key prefix of all backup sets in the bucket or container.
-    type: str
-    default: kfuse-failover/backups
   zone:
     description:
       - Zone the backup belongs to (the source zone, for example V(az1)); sets live under C(<prefix>/<zone>/).
@@ -198,6 +193,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - kfuse.failover.backup_set
   - kfuse.failover.cloud_storage
   - kfuse.failover.kube
   - kfuse.failover.attributes
@@ -322,7 +318,8 @@ storage_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
 
 DATABASE_OPTIONS = {
     'name': {'type': 'str', 'required': True},
@@ -340,10 +337,10 @@ DATABASE_OPTIONS = {
 
 
 def main():
-    argument_spec = dict(tasks.STORAGE_ARGSPEC)
-    argument_spec.update(tasks.KUBE_ARGSPEC)
+    argument_spec = dict(STORAGE_ARGSPEC)
+    argument_spec.update(KUBE_ARGSPEC)
+    argument_spec.update(tasks.BACKUP_SET_ARGSPEC)
     argument_spec.update({
-        'prefix': {'type': 'str', 'default': 'kfuse-failover/backups'},
         'zone': {'type': 'str', 'required': True},
         'set_id': {'type': 'str'},
         'unique_set_id': {'type': 'bool', 'default': False},

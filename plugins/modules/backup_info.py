@@ -23,11 +23,6 @@ description:
 author:
   - kfuse.failover contributors (@kfuse)
 options:
-  prefix:
-    description:
-      - Key prefix of all backup sets in the bucket or container.
-    type: str
-    default: kfuse-failover/backups
   zone:
     description:
       - Zone whose sets are listed. All zones when omitted.
@@ -65,6 +60,7 @@ options:
           - Fail when the newest object is older than this duration (V(30m), V(2h), seconds), or when there is none.
         type: str
 extends_documentation_fragment:
+  - kfuse.failover.backup_set
   - kfuse.failover.cloud_storage
   - kfuse.failover.attributes
   - kfuse.failover.attributes.info_module
@@ -157,13 +153,14 @@ storage_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import STORAGE_ARGSPEC
 
 
 def main():
-    argument_spec = dict(tasks.STORAGE_ARGSPEC)
+    argument_spec = dict(STORAGE_ARGSPEC)
+    argument_spec.update(tasks.BACKUP_SET_ARGSPEC)
     argument_spec.update({
-        'prefix': {'type': 'str', 'default': 'kfuse-failover/backups'},
         'zone': {'type': 'str'},
         'manifests': {'type': 'bool', 'default': True},
         'verify': {'type': 'str'},

@@ -23,11 +23,6 @@ description:
 author:
   - kfuse.failover contributors (@kfuse)
 options:
-  prefix:
-    description:
-      - Key prefix of all backup sets in the bucket or container.
-    type: str
-    default: kfuse-failover/backups
   zone:
     description:
       - Zone the set belongs to (the zone that was backed up).
@@ -114,6 +109,7 @@ options:
         mode 0600. Not written when omitted.
     type: path
 extends_documentation_fragment:
+  - kfuse.failover.backup_set
   - kfuse.failover.cloud_storage
   - kfuse.failover.kube
   - kfuse.failover.attributes
@@ -210,14 +206,15 @@ storage_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
 
 
 def main():
-    argument_spec = dict(tasks.STORAGE_ARGSPEC)
-    argument_spec.update(tasks.KUBE_ARGSPEC)
+    argument_spec = dict(STORAGE_ARGSPEC)
+    argument_spec.update(KUBE_ARGSPEC)
+    argument_spec.update(tasks.BACKUP_SET_ARGSPEC)
     argument_spec.update({
-        'prefix': {'type': 'str', 'default': 'kfuse-failover/backups'},
         'zone': {'type': 'str', 'required': True},
         'set_id': {'type': 'str', 'default': 'latest'},
         'encryption_passphrase': {'type': 'str', 'no_log': True},

@@ -5,16 +5,14 @@
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
 import requests
 import yaml
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV_BIN = os.path.join(REPO, ".venv", "bin")
-COLLECTIONS = os.path.join(REPO, ".build", "collections")
+from ansible_run import REPO, VENV_BIN, run_ansible
+
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 
 
@@ -90,61 +88,6 @@ def fresh_lab(lab):
     return lab
 
 
-def ansible_env(tmp_path, json_output=True):
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
-    })
-    if json_output:
-        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
-        env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
-    return env
-
-
-class Run:
-    """One finished ansible or ansible-playbook process."""
-
-    def __init__(self, proc, parsed):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.parsed = parsed
-
-    def results(self, host=None):
-        """Task results in order, as (task name, host, result) triples."""
-        found = []
-        for play in (self.parsed or {}).get("plays", []):
-            for task in play.get("tasks", []):
-                for name, result in task.get("hosts", {}).items():
-                    if host is None or name == host:
-                        found.append((task["task"]["name"], name, result))
-        return found
-
-    def result(self, host=None):
-        """The last task result (of a host)."""
-        return self.results(host)[-1][2]
-
-    def stats(self):
-        return (self.parsed or {}).get("stats", {})
-
-
-def _run(cmd, tmp_path, json_output, timeout):
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(tmp_path, json_output), capture_output=True, text=True,
-                          timeout=timeout, check=False)
-    parsed = None
-    if json_output:
-        start = proc.stdout.find("{")
-        if start >= 0:
-            parsed = json.loads(proc.stdout[start:])
-    return Run(proc, parsed)
-
-
 @pytest.fixture
 def run_module(lab, tmp_path):
     """Run one module on one zone host with ad-hoc `ansible`, returning its result."""
@@ -155,7 +98,7 @@ def run_module(lab, tmp_path):
             cmd.append("--check")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        return _run(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
 
     return run
 
@@ -172,6 +115,6 @@ def run_playbook(lab, tmp_path):
             cmd.append("--check")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        return _run(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
 
     return run

@@ -11,7 +11,6 @@ lab.json into the state directory. ``down`` stops every recorded PID. The CLI is
 """
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -34,6 +33,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(LAB_DIR))
 sys.path.insert(0, LAB_DIR)
 
 import labca  # noqa: E402  pylint: disable=wrong-import-position
+import kubeapi_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "lab-state")
 BUCKET = "kfuse-lab"
@@ -219,10 +219,8 @@ def start_emulator(state_dir, pki, tokens):
     ready = os.path.join(state_dir, "kubeapi.ready.json")
     if os.path.exists(ready):
         os.unlink(ready)
-    argv = [venv_python(), "-m", "kubeapi_emulator", "--host", "127.0.0.1"]
-    for zone in ZONES:
-        argv += ["--cluster", "%s=0" % zone["name"], "--token", "%s=%s" % (zone["name"], tokens[zone["name"]])]
-    argv += ["--tls-cert", pki["server_cert"], "--tls-key", pki["server_key"], "--ready-file", ready]
+    argv = kubeapi_lab.emulator_argv(venv_python(), [zone["name"] for zone in ZONES], tokens, pki["server_cert"],
+                                     pki["server_key"], ready)
     piece = Piece("kubeapi", argv, state_dir)
     info = piece.wait_for(_ready_file_probe(ready), "its ready file")
     missing = [zone["name"] for zone in ZONES if zone["name"] not in info.get("clusters", {})]
@@ -235,20 +233,8 @@ def start_emulator(state_dir, pki, tokens):
 
 
 def write_kubeconfig(path, ca_path, clusters):
-    """clusters: {context name: (server url, token)}; the first one is the current context."""
-    with open(ca_path, "rb") as handle:
-        ca_data = base64.b64encode(handle.read()).decode()
-    names = list(clusters)
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": n, "cluster": {"server": clusters[n][0], "certificate-authority-data": ca_data}} for n in names],
-        "users": [{"name": n, "user": {"token": clusters[n][1]}} for n in names],
-        "contexts": [{"name": n, "context": {"cluster": n, "user": n, "namespace": NAMESPACE}} for n in names],
-        "current-context": names[0],
-        "preferences": {},
-    }
-    write_file(path, yaml.safe_dump(doc, sort_keys=False), 0o600)
+    """clusters: {context name: (server url, token)}; the first one is the current context, kfuse its namespace."""
+    kubeapi_lab.write_kubeconfig(path, ca_path, clusters, namespace=NAMESPACE)
 
 
 def write_inventory(path, lab):

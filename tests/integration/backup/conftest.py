@@ -4,14 +4,11 @@
 """Fixtures for the backup module tests: the three storage emulators, the Kubernetes API emulator with a Helm
 release, a throwaway PostgreSQL, and ad-hoc ``ansible`` runs of the modules on localhost."""
 
-import importlib.util
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,22 +16,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 LAB_DIR = REPO / "tests" / "lab"
 HELM = REPO / ".tools" / "bin" / "helm"
-for entry in (str(LAB_DIR), str(REPO / ".build" / "collections")):
+for entry in (str(LAB_DIR), str(REPO / "tests" / "integration"), str(REPO / ".build" / "collections")):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-
-def _load(name, path):
-    """A helper module loaded by path under its own name (read-only reuse of other suites' helpers)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-INTEGRATION = _load("kfuse_integration_helpers", REPO / "tests" / "integration" / "conftest.py")
-EMULATOR_TESTS = _load("kfuse_backup_emulator_helpers", REPO / "tests" / "integration" / "lab" / "test_kubeapi_emulator.py")
-
+from ansible_run import VENV_BIN, run_ansible  # noqa: E402  pylint: disable=import-error,wrong-import-position
+import kubeapi_lab  # noqa: E402  pylint: disable=import-error,wrong-import-position
 import postgres_lab  # noqa: E402  pylint: disable=import-error,wrong-import-position
 import storage_emulators  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
@@ -49,13 +36,13 @@ def run_module(tmp_path):
     """run_module(module, args, check=False, verbosity=0) -> Run, on the implicit localhost with the JSON callback."""
 
     def run(module, args, check=False, verbosity=0, timeout=240):
-        cmd = [os.path.join(INTEGRATION.VENV_BIN, "ansible"), "localhost", "-m", "kfuse.failover." + module,
+        cmd = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "kfuse.failover." + module,
                "-a", json.dumps(args)]
         if check:
             cmd.append("--check")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        return INTEGRATION._run(cmd, tmp_path, json_output=not verbosity, timeout=timeout)  # pylint: disable=protected-access
+        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
 
     return run
 
@@ -68,9 +55,9 @@ def run_tasks(tmp_path):
         playbook = tmp_path / ("play-%s.yml" % secrets.token_hex(4))
         playbook.write_text(json.dumps([{"name": "backup tests", "hosts": "localhost", "gather_facts": False,
                                          "tasks": tasks}]))
-        cmd = [os.path.join(INTEGRATION.VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+        cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
                "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
-        return INTEGRATION._run(cmd, tmp_path, json_output=True, timeout=timeout)  # pylint: disable=protected-access
+        return run_ansible(cmd, tmp_path, json_output=True, timeout=timeout)
 
     return run
 
@@ -195,26 +182,12 @@ def kube(tmp_path_factory):
     """The emulator with clusters az1 and az2, kfuse secrets and a Helm release 'kfuse' with user values in az1."""
     from kubernetes import client as k8s_client, config as k8s_config  # pylint: disable=import-outside-toplevel
     workdir = tmp_path_factory.mktemp("kubeapi")
-    certs = EMULATOR_TESTS.make_certificates(workdir)
-    ready_file = workdir / "ready.json"
-    command = [sys.executable, "-m", "kubeapi_emulator", "--host", "127.0.0.1", "--cluster", "az1=0", "--cluster",
-               "az2=0", "--tls-cert", str(certs["cert"]), "--tls-key", str(certs["key"]), "--ready-file", str(ready_file)]
-    for name, token in EMULATOR_TESTS.TOKENS.items():
-        command += ["--token", "%s=%s" % (name, token)]
-    with open(workdir / "emulator.log", "wb") as log:
-        process = subprocess.Popen(command, env=dict(os.environ, PYTHONPATH=str(LAB_DIR)), stdout=log,  # pylint: disable=consider-using-with
-                                   stderr=subprocess.STDOUT)
+    emulator = kubeapi_lab.start_kubeapi(workdir, ("az1", "az2"))
     try:
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            assert process.poll() is None, (workdir / "emulator.log").read_text()
-            assert time.monotonic() < deadline, "the Kubernetes API emulator did not start"
-            time.sleep(0.1)
-        clusters = json.loads(ready_file.read_text())["clusters"]
-        kubeconfig = EMULATOR_TESTS.write_kubeconfig(workdir / "kubeconfig", certs["ca"], clusters)
+        kubeconfig = emulator.kubeconfig
         cores = {name: k8s_client.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kubeconfig), context=name))
-                 for name in clusters}
-        for name in clusters:
+                 for name in emulator.clusters}
+        for name in emulator.clusters:
             for namespace in ("kfuse", "standby"):
                 cores[name].create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=namespace)))
         az1 = cores["az1"]
@@ -244,14 +217,9 @@ def kube(tmp_path_factory):
                                         env=env, capture_output=True, text=True, timeout=120, check=False)
                 assert result.returncode == 0, result.stdout + result.stderr
             helm_values = {"zone": "az1-updated", "global": {"cloudStorage": {"type": "s3"}}}
-        yield {"kubeconfig": str(kubeconfig), "core": cores, "helm_values": helm_values, "log": workdir / "emulator.log"}
+        yield {"kubeconfig": str(kubeconfig), "core": cores, "helm_values": helm_values, "log": emulator.log}
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
+        emulator.stop()
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------------------

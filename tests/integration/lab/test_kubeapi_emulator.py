@@ -5,12 +5,9 @@
 client, kubernetes.core through ansible-playbook, kubectl and helm."""
 
 import base64
-import datetime
 import http.server
-import ipaddress
 import json
 import os
-import signal
 import socket
 import socketserver
 import ssl
@@ -23,11 +20,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kubernetes import client as k8s_client, config as k8s_config, watch as k8s_watch
 from kubernetes.client.rest import ApiException
@@ -37,92 +29,31 @@ REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = REPO / ".venv" / "bin"
 TOOLS_BIN = REPO / ".tools" / "bin"
 TOKENS = {"az1": "token-az1-secret", "az2": "token-az2-secret"}
+if str(REPO / "tests" / "lab") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests" / "lab"))
 
-
-def _name(common_name):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def make_certificates(directory):
-    """A throwaway CA and a server certificate for 127.0.0.1 and localhost."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (x509.CertificateBuilder().subject_name(_name("kubeapi-emulator-test-ca")).issuer_name(
-        _name("kubeapi-emulator-test-ca")).public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(_name("kubeapi-emulator")).issuer_name(ca_cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    paths = {"ca": directory / "ca.crt", "cert": directory / "tls.crt", "key": directory / "tls.key"}
-    paths["ca"].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    paths["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    return paths
-
-
-def write_kubeconfig(path, ca_file, clusters):
-    ca_data = base64.b64encode(Path(ca_file).read_bytes()).decode()
-    doc = {"apiVersion": "v1", "kind": "Config", "current-context": "az1", "preferences": {},
-           "clusters": [{"name": n, "cluster": {"server": c["url"], "certificate-authority-data": ca_data}}
-                        for n, c in clusters.items()],
-           "users": [{"name": n, "user": {"token": TOKENS[n]}} for n in clusters],
-           "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n in clusters]}
-    path.write_text(yaml.safe_dump(doc))
-    return path
+import kubeapi_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """The emulator with two clusters, a kubeconfig for both, and environment for the CLI tools."""
     workdir = tmp_path_factory.mktemp("kubeapi")
-    certs = make_certificates(workdir)
-    ready_file = workdir / "ready.json"
-    log_file = (workdir / "emulator.log").open("wb")
-    command = [sys.executable, "-m", "kubeapi_emulator", "--host", "127.0.0.1", "--cluster", "az1=0",
-               "--cluster", "az2=0", "--tls-cert", str(certs["cert"]), "--tls-key", str(certs["key"]),
-               "--ready-file", str(ready_file), "--ready-delay", "0.5", "--verbose"]
-    for name, token in TOKENS.items():
-        command += ["--token", "%s=%s" % (name, token)]
-    env = dict(os.environ, PYTHONPATH=str(REPO / "tests" / "lab"))
-    process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
+    emulator = kubeapi_lab.start_kubeapi(workdir, ("az1", "az2"), tokens=TOKENS,
+                                         extra_args=("--ready-delay", "0.5", "--verbose"))
     try:
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            assert process.poll() is None, (workdir / "emulator.log").read_text()
-            assert time.monotonic() < deadline, "the emulator did not write its ready file"
-            time.sleep(0.1)
-        ready = json.loads(ready_file.read_text())
-        assert ready["pid"] == process.pid
+        assert emulator.ready["pid"] == emulator.pid
         home = workdir / "home"
         home.mkdir()
-        kubeconfig = write_kubeconfig(workdir / "kubeconfig", certs["ca"], ready["clusters"])
-        tool_env = dict(os.environ, HOME=str(home), KUBECONFIG=str(kubeconfig),
+        tool_env = dict(os.environ, HOME=str(home), KUBECONFIG=str(emulator.kubeconfig),
                         XDG_CACHE_HOME=str(home / ".cache"), XDG_CONFIG_HOME=str(home / ".config"),
                         XDG_DATA_HOME=str(home / ".local" / "share"),
                         HELM_CACHE_HOME=str(home / "helm-cache"), HELM_CONFIG_HOME=str(home / "helm-config"),
                         HELM_DATA_HOME=str(home / "helm-data"))
-        yield {"clusters": ready["clusters"], "kubeconfig": kubeconfig, "ca": certs["ca"], "dir": workdir,
-               "env": tool_env, "log": workdir / "emulator.log"}
+        yield {"clusters": emulator.clusters, "kubeconfig": emulator.kubeconfig, "ca": emulator.ca, "dir": workdir,
+               "env": tool_env, "log": emulator.log, "tls": (emulator.pki["server_cert"], emulator.pki["server_key"])}
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
-        log_file.close()
+        emulator.stop()
 
 
 def api_client(lab, context="az1"):
@@ -530,7 +461,7 @@ def backends(lab):
     plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HelloHandler)
     secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HelloHandler)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(str(lab["dir"] / "tls.crt"), str(lab["dir"] / "tls.key"))
+    tls.load_cert_chain(*lab["tls"])
     secure.socket = tls.wrap_socket(secure.socket, server_side=True)
     servers = (echo, plain, secure)
     for server in servers:

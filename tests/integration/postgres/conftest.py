@@ -4,13 +4,9 @@
 """Fixtures for the PostgreSQL dump/restore tests: a throwaway server with sample databases, and the lab's
 Kubernetes API emulator with Pods whose exec runs locally against that server."""
 
-import importlib.util
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,16 +17,8 @@ LAB_DIR = REPO / "tests" / "lab"
 sys.path.insert(0, str(LAB_DIR))
 sys.path.insert(0, str(REPO / ".build" / "collections"))
 
+import kubeapi_lab  # noqa: E402  pylint: disable=wrong-import-position
 import postgres_lab  # noqa: E402  pylint: disable=wrong-import-position
-
-
-def _emulator_helpers():
-    """make_certificates / write_kubeconfig / TOKENS from the emulator's own test module (read-only reuse)."""
-    path = REPO / "tests" / "integration" / "lab" / "test_kubeapi_emulator.py"
-    spec = importlib.util.spec_from_file_location("kfuse_emulator_test_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 SAMPLE_SQL = """
@@ -94,33 +82,11 @@ def fresh_db(pg):
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """The Kubernetes API emulator (one cluster, az1) over HTTPS with a bearer token; yields a CoreV1Api."""
-    helpers = _emulator_helpers()
-    workdir = tmp_path_factory.mktemp("kubeapi-exec")
-    certs = helpers.make_certificates(workdir)
-    ready_file = workdir / "ready.json"
-    log_path = workdir / "emulator.log"
-    command = [sys.executable, "-m", "kubeapi_emulator", "--host", "127.0.0.1", "--cluster", "az1=0",
-               "--token", "az1=%s" % helpers.TOKENS["az1"], "--tls-cert", str(certs["cert"]),
-               "--tls-key", str(certs["key"]), "--ready-file", str(ready_file)]
-    env = dict(os.environ, PYTHONPATH=str(LAB_DIR))
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)  # pylint: disable=consider-using-with
-        try:
-            deadline = time.monotonic() + 30
-            while not ready_file.exists():
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the emulator did not write its ready file"
-                time.sleep(0.1)
-            clusters = json.loads(ready_file.read_text())["clusters"]
-            kubeconfig = helpers.write_kubeconfig(workdir / "kubeconfig", certs["ca"], clusters)
-            yield {"kubeconfig": str(kubeconfig), "context": "az1", "log": log_path}
-        finally:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(10)
+    emulator = kubeapi_lab.start_kubeapi(tmp_path_factory.mktemp("kubeapi-exec"), ("az1",))
+    try:
+        yield {"kubeconfig": str(emulator.kubeconfig), "context": "az1", "log": emulator.log}
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kfuse.failover.plugins.filter.portable_secret import FilterModule
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as sources
+from ansible_collections.kfuse.failover.plugins.module_utils import _storage_params
 
 
 def b64(text):
@@ -270,9 +271,9 @@ def storage_params(**overrides):
 ])
 def test_storage_config_fails_naming_the_option(overrides, message):
     with pytest.raises(ValueError) as info:
-        sources.storage_config(storage_params(**overrides))
+        _storage_params.storage_config(storage_params(**overrides))
     assert message in str(info.value)
 
 
 def test_storage_config_accepts_a_valid_shape():
-    assert sources.storage_config(storage_params())['s3']['bucket'] == 'kfuse-backups'
+    assert _storage_params.storage_config(storage_params())['s3']['bucket'] == 'kfuse-backups'

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
 from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
 from ansible_collections.kfuse.failover.plugins.modules import backup, backup_info, backup_restore
 from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.fake_store import FakeStore
