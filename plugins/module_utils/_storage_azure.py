@@ -16,7 +16,8 @@ import traceback
 from urllib.parse import urlparse
 
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    ObjectInfo, ObjectStore, StorageError, iter_parts, normalise_prefix, one_line, redact, rechunk)
+    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, StorageError, normalise_prefix, one_line, rechunk, redact, split_first_part,
+    upload_parts)
 
 try:
     from azure.core import MatchConditions
@@ -85,10 +86,14 @@ class AzureStore(ObjectStore):
     """One Azure Blob container."""
 
     provider = 'azure'
+    # Blocks of one blob staged at once; each holds part_size bytes in memory.
+    max_concurrency = DEFAULT_CONCURRENCY
 
     def __init__(self, container, account_url=None, credentials=None, sse=None, validate_certs=True, ca_path=None,
-                 timeout=60):
+                 timeout=60, max_concurrency=None):
         self.container = container
+        if max_concurrency is not None:
+            self.max_concurrency = max(1, int(max_concurrency))
         self._timeout = timeout
         self._encryption_scope = (sse or {}).get('encryption_scope')
         credentials = credentials or {}
@@ -170,31 +175,27 @@ class AzureStore(ObjectStore):
         blob = self._container.get_blob_client(key)
         settings = ContentSettings(content_type=content_type)
         scope = {'encryption_scope': self._encryption_scope} if self._encryption_scope else {}
-        parts = iter_parts(source, part_size)
-        _index, first, is_last = next(parts)
+        single, parts = split_first_part(source, part_size)
         try:
-            if is_last:
+            if parts is None:
                 # overwrite=False sends If-None-Match: * (a conditional create).
-                blob.upload_blob(first, length=len(first), overwrite=not if_absent, metadata=metadata or None,
+                blob.upload_blob(single, length=len(single), overwrite=not if_absent, metadata=metadata or None,
                                  content_settings=settings, timeout=self._timeout, **scope)
                 return self.head(key)
             if if_absent and self.head(key) is not None:
                 raise self._already_exists(key)
             # Block ids must have one length within a blob; a random token keeps parallel writers apart.
             token = os.urandom(6).hex()
-            block_ids = []
-            block_id = '%s-%06d' % (token, 1)
-            blob.stage_block(block_id, first, length=len(first), timeout=self._timeout, **scope)
-            block_ids.append(block_id)
-            del first
-            for index, part, _last in parts:
+
+            def stage(index, part):
                 if index > MAX_BLOCKS:
                     raise self._error('more than %d blocks: use a larger part_size' % MAX_BLOCKS, code='TooManyParts',
                                       key=key)
                 block_id = '%s-%06d' % (token, index)
                 blob.stage_block(block_id, part, length=len(part), timeout=self._timeout, **scope)
-                block_ids.append(block_id)
-                del part
+                return block_id
+
+            block_ids = upload_parts(parts, stage, self.max_concurrency)
             condition = {'match_condition': MatchConditions.IfMissing} if if_absent else {}
             blob.commit_block_list(block_ids, content_settings=settings, metadata=metadata or None,
                                    timeout=self._timeout, **dict(condition, **scope))

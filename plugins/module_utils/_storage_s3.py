@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    ObjectInfo, ObjectStore, iter_parts, normalise_prefix, one_line, redact, rechunk)
+    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, normalise_prefix, one_line, rechunk, redact, split_first_part, upload_parts)
 
 try:
     import boto3
@@ -56,10 +56,14 @@ class S3Store(ObjectStore):
     """One S3 bucket."""
 
     provider = 's3'
+    # Parts of one multipart upload sent at once; each holds part_size bytes in memory.
+    max_concurrency = DEFAULT_CONCURRENCY
 
     def __init__(self, bucket, region, endpoint_url=None, credentials=None, sse=None, validate_certs=True,
-                 ca_path=None, timeout=60):
+                 ca_path=None, timeout=60, max_concurrency=None):
         self.container = bucket
+        if max_concurrency is not None:
+            self.max_concurrency = max(1, int(max_concurrency))
         self._sse = _sse_arguments(sse)
         credentials = credentials or {}
         unknown = sorted(set(credentials) - {'access_key', 'secret_key', 'session_token'})
@@ -72,6 +76,7 @@ class S3Store(ObjectStore):
                                         aws_session_token=credentials.get('session_token'), region_name=region)
         config = BotoConfig(connect_timeout=min(timeout, 30), read_timeout=timeout,
                             retries={'max_attempts': 5, 'mode': 'standard'},
+                            max_pool_connections=max(10, self.max_concurrency + 2),
                             s3={'addressing_style': 'path' if endpoint_url else 'auto'})
         try:
             self._client = session.client('s3', endpoint_url=endpoint_url, verify=verify, config=config)
@@ -111,10 +116,9 @@ class S3Store(ObjectStore):
         self._check_put(key, metadata, part_size)
         part_size = max(part_size, MIN_PART_SIZE)
         common = dict(self._sse, Bucket=self.container, Key=key, ContentType=content_type, Metadata=metadata or {})
-        parts = iter_parts(source, part_size)
-        _index, first, is_last = next(parts)
-        if is_last:
-            arguments = dict(common, Body=first)
+        single, parts = split_first_part(source, part_size)
+        if parts is None:
+            arguments = dict(common, Body=single)
             if if_absent:
                 arguments['IfNoneMatch'] = '*'
             self._put_call('put_object', key, if_absent, **arguments)
@@ -125,14 +129,8 @@ class S3Store(ObjectStore):
         upload_id = self._call('create_multipart_upload', key=key, action='starting the multipart upload',
                                **common)['UploadId']
         try:
-            completed = [self._upload_part(key, upload_id, 1, first)]
-            del first
-            for index, part, _last in parts:
-                if index > MAX_PARTS:
-                    raise self._error('more than %d parts: use a larger part_size' % MAX_PARTS, code='TooManyParts',
-                                      key=key)
-                completed.append(self._upload_part(key, upload_id, index, part))
-                del part
+            completed = upload_parts(parts, lambda number, data: self._upload_part(key, upload_id, number, data),
+                                     self.max_concurrency)
             arguments = {'Bucket': self.container, 'Key': key, 'UploadId': upload_id,
                          'MultipartUpload': {'Parts': completed}}
             if if_absent:
@@ -147,6 +145,8 @@ class S3Store(ObjectStore):
         return self._info_after_put(key)
 
     def _upload_part(self, key, upload_id, number, data):
+        if number > MAX_PARTS:
+            raise self._error('more than %d parts: use a larger part_size' % MAX_PARTS, code='TooManyParts', key=key)
         arguments = {'Bucket': self.container, 'Key': key, 'UploadId': upload_id, 'PartNumber': number, 'Body': data}
         response = self._call('upload_part', key=key, action='uploading part %d' % number, **arguments)
         return {'ETag': response['ETag'], 'PartNumber': number}

@@ -12,13 +12,17 @@ a one-line message, never a stack trace and never a credential.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import io
+import threading
 
 ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
 
 PROVIDERS = ('s3', 'gcs', 'azure')
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 1024 * 1024
+# Parts uploaded at once by backends that upload parts (S3 multipart, Azure staged blocks).
+DEFAULT_CONCURRENCY = 4
 
 # The Python library each backend needs, for the "missing library" message.
 REQUIRED_LIBRARIES = {'s3': 'boto3', 'gcs': 'google-cloud-storage', 'azure': 'azure-storage-blob'}
@@ -170,22 +174,98 @@ class PrefixedReader(io.RawIOBase):
 
 
 def iter_parts(source, part_size):
-    """Yield (index, part, is_last) over ``source``; a one-byte look-ahead tells the last part.
+    """Yield (index, part, is_last) over ``source``; reading one part ahead tells the last part.
 
-    Only the current part is held (the caller should drop its reference before asking for the next one).
-    The first part with is_last=True means the data fits a single request.
+    Each part is read straight into its own bytes object (no re-slicing or concatenation of full parts), so the
+    generator holds the part it yields plus the next one. The first part with is_last=True means the data fits
+    a single request.
     """
     reader = as_reader(source)
-    carry = b''
     index = 1
+    part = read_full(reader, part_size)
     while True:
-        part = carry + read_full(reader, part_size - len(carry)) if carry else read_full(reader, part_size)
-        carry = read_full(reader, 1) if len(part) == part_size else b''
-        yield index, part, not carry
-        if not carry:
+        following = read_full(reader, part_size) if len(part) == part_size else b''
+        yield index, part, not following
+        if not following:
             return
-        del part
+        part = following
+        del following
         index += 1
+
+
+def split_first_part(source, part_size):
+    """(single, parts) for ``source``: ``single`` is all the data when it fits one part (and ``parts`` None);
+    otherwise ``single`` is None and ``parts`` yields every (index, part, is_last), the first part included."""
+    parts = iter_parts(source, part_size)
+    first = next(parts)
+    if first[2]:
+        return first[1], None
+    pending = [first]
+    del first
+    return None, _chain_pending(pending, parts)
+
+
+def _chain_pending(pending, parts):
+    # pop() so this generator keeps no reference to a part it has handed out.
+    while pending:
+        yield pending.pop()
+    yield from parts
+
+
+def upload_parts(parts, upload, max_concurrency=DEFAULT_CONCURRENCY):
+    """Call ``upload(index, part)`` for every (index, part, is_last) of ``parts``, up to ``max_concurrency`` at once.
+
+    Returns the results in index order. The next part is read only once a slot is free, so at most
+    ``max_concurrency`` parts are uploading plus the one ``parts`` reads ahead. The first error (of an upload or of
+    reading ``parts``) stops reading, lets the uploads in flight finish, and is re-raised.
+    """
+    max_concurrency = max(1, int(max_concurrency))
+    slots = threading.Semaphore(max_concurrency)
+    failed = threading.Event()
+    errors = []
+    futures = []
+
+    def run(index, holder):
+        # The part travels in a list the task empties, so the executor's work item does not keep it alive:
+        # it is freed before the slot is released.
+        part = holder.pop()
+        try:
+            if failed.is_set():
+                return None
+            return upload(index, part)
+        except BaseException as exc:  # pylint: disable=broad-exception-caught
+            # Kept for the caller's thread; the first one wins.
+            errors.append(exc)
+            failed.set()
+            return None
+        finally:
+            del part
+            slots.release()
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix='kfuse-upload')
+    try:
+        while True:
+            slots.acquire()
+            if failed.is_set():
+                break
+            item = next(parts, None)
+            if item is None:
+                break
+            index, part, _is_last = item
+            del item
+            holder = [part]
+            del part
+            futures.append(pool.submit(run, index, holder))
+            del holder
+    except BaseException:
+        failed.set()
+        raise
+    finally:
+        # After a failure, queued parts are dropped; either way, no upload runs once this returns.
+        pool.shutdown(wait=True, cancel_futures=failed.is_set())
+    if errors:
+        raise errors[0]
+    return [future.result() for future in futures]
 
 
 def rechunk(chunks, chunk_size):
@@ -213,8 +293,9 @@ class ObjectStore:
             part_size=DEFAULT_PART_SIZE):
         """Store ``source`` (bytes or a binary file-like) under ``key``; returns the new ObjectInfo.
 
-        Larger than ``part_size``: multipart (S3), resumable (GCS) or staged blocks (Azure), holding at most
-        about two parts in memory. ``if_absent``: StorageError(code='AlreadyExists') when ``key`` exists.
+        Larger than ``part_size``: multipart (S3), resumable (GCS) or staged blocks (Azure). GCS holds about two
+        parts in memory; S3 and Azure upload ``max_concurrency`` parts at once and hold about one more than that.
+        ``if_absent``: StorageError(code='AlreadyExists') when ``key`` exists.
         """
         raise NotImplementedError
 

@@ -12,6 +12,8 @@ import tracemalloc
 
 import boto3
 import pytest
+from azure.core.exceptions import HttpResponseError
+from botocore.exceptions import ClientError
 from kubernetes import client as k8s_client, config as k8s_config
 
 import labca
@@ -314,25 +316,74 @@ def test_missing_kubernetes_secret_names_it(kube_api):
     assert "not found" in str(caught.value)
 
 
-def test_put_and_read_hold_about_two_parts_in_memory(target):
-    """tracemalloc counts Python allocations: a whole-object buffer would show up as 8 parts."""
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_put_and_read_hold_a_bounded_number_of_parts_in_memory(target, concurrency):
+    """tracemalloc counts Python allocations: a whole-object buffer would show up as 12 parts.
+
+    S3 and Azure upload ``max_concurrency`` parts at once plus one read ahead; GCS streams one part at a time.
+    """
     store = target.store()
-    source = TrickleReader(8 * PART)
+    if hasattr(store, "max_concurrency"):
+        store.max_concurrency = concurrency
+    elif concurrency > 1:
+        pytest.skip("%s uploads one part at a time" % target.provider)
+    source = TrickleReader(12 * PART)
     digest = hashlib.sha256()
     retained = 0
     tracemalloc.start()
     try:
-        store.put("memory/eight-parts", source, part_size=PART)
+        store.put("memory/twelve-parts", source, part_size=PART)
         _current, put_peak = tracemalloc.get_traced_memory()
         # Reads: what stays allocated between chunks (SDKs have short-lived copies inside one request).
-        for chunk in store.iter_read("memory/eight-parts"):
+        for chunk in store.iter_read("memory/twelve-parts"):
             digest.update(chunk)
             retained = max(retained, tracemalloc.get_traced_memory()[0])
     finally:
         tracemalloc.stop()
     assert digest.hexdigest() == source.digest.hexdigest()
-    assert put_peak < 3.5 * PART, "put peaked at %.1f MiB" % (put_peak / MIB)
+    # The part being read is assembled from short reads (one transient copy) on top of the parts held.
+    limit = (concurrency + 2.5) * PART
+    assert put_peak < limit, "put peaked at %.1f MiB (limit %.1f MiB)" % (put_peak / MIB, limit / MIB)
     assert retained < 3.5 * PART, "read retained %.1f MiB" % (retained / MIB)
+
+
+@pytest.mark.parametrize("provider", ["s3", "azure"])
+def test_failed_part_stops_the_upload_early_and_leaves_nothing(storage_servers, new_target, provider, monkeypatch):
+    """One part failing (with several in flight) fails put() with a StorageError, stops reading the source and
+    leaves neither an object nor (S3) an open multipart upload."""
+    target = new_target(provider)
+    store = target.store()
+    if provider == "s3":
+        client, method = store._client, "upload_part"  # pylint: disable=protected-access
+    else:
+        client, method = type(store._container.get_blob_client("x")), "stage_block"  # pylint: disable=protected-access
+    original = getattr(client, method)
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            if provider == "s3":
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "injected failure of one part"}},
+                                  "UploadPart")
+            raise HttpResponseError(message="injected failure of one block")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client, method, flaky)
+    source = TrickleReader(40 * PART)
+    with pytest.raises(StorageError) as caught:
+        store.put("failing/large.bin", source, part_size=PART)
+    monkeypatch.undo()
+    assert caught.value.provider == provider and caught.value.key == "failing/large.bin"
+    assert "injected failure" in str(caught.value)
+    assert source.remaining > 20 * PART, "the source was read on after the failure"
+    assert store.head("failing/large.bin") is None
+    if provider == "s3":
+        boto = boto3.client("s3", endpoint_url=storage_servers.moto.endpoint,
+                            region_name=storage_servers.moto.credentials["region"],
+                            aws_access_key_id=storage_servers.moto.credentials["access_key"],
+                            aws_secret_access_key=storage_servers.moto.credentials["secret_key"])
+        assert boto.list_multipart_uploads(Bucket=target.name).get("Uploads", []) == []
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
