@@ -341,8 +341,9 @@ def test_put_and_read_hold_a_bounded_number_of_parts_in_memory(target, concurren
     finally:
         tracemalloc.stop()
     assert digest.hexdigest() == source.digest.hexdigest()
-    # The part being read is assembled from short reads (one transient copy) on top of the parts held.
-    limit = (concurrency + 2.5) * PART
+    # Held: one part per upload in flight and one read ahead; the part being read is assembled from short reads
+    # (two copies for a moment); SDKs add short-lived copies, more of them with several requests in flight.
+    limit = (concurrency + 2.5 + (0.5 if concurrency > 1 else 0)) * PART
     assert put_peak < limit, "put peaked at %.1f MiB (limit %.1f MiB)" % (put_peak / MIB, limit / MIB)
     assert retained < 3.5 * PART, "read retained %.1f MiB" % (retained / MIB)
 
