@@ -85,12 +85,16 @@ def _task_errors():
 
 
 def _api_client_factory(params):
-    """A callable returning one shared Kubernetes ApiClient for the module's kubeconfig/context."""
-    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    """A callable returning one shared Kubernetes ApiClient for the module's kubeconfig/context.
+
+    The Kubernetes client library is imported on the first call only: a backup of files or databases by DSN never
+    needs it, and importing it costs start-up time and memory in the module process.
+    """
     cache = {}
 
     def factory():
         if 'client' not in cache:
+            from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
             cache['client'] = kube.new_api_client(params.get('kubeconfig'), params.get('context'))
         return cache['client']
     return factory
