@@ -25,8 +25,6 @@ import kubeapi_lab  # noqa: E402  pylint: disable=import-error,wrong-import-posi
 import postgres_lab  # noqa: E402  pylint: disable=import-error,wrong-import-position
 import storage_emulators  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
-PROVIDERS = ("s3", "gcs", "azure")
-PASSPHRASE = "integration passphrase 7d1f"
 
 
 # -- ansible runs -------------------------------------------------------------------------------------------------
@@ -60,12 +58,6 @@ def run_tasks(tmp_path):
         return run_ansible(cmd, tmp_path, json_output=True, timeout=timeout)
 
     return run
-
-
-def result_of(run):
-    """The module result of a one-task ad-hoc run (with rc and a readable failure message on assert)."""
-    assert run.parsed is not None, run.stdout[-3000:] + run.stderr[-3000:]
-    return run.result("localhost")
 
 
 # -- object storage -----------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import json
 import pytest
 import yaml
 
-from conftest import PASSPHRASE, PROVIDERS, postgres_lab, result_of  # pylint: disable=import-error
+import postgres_lab  # pylint: disable=import-error
+from backup_support import PASSPHRASE, PROVIDERS, result_of  # pylint: disable=import-error
 
 ZONE = "az1"
 PREFIX = "kfuse-failover/backups/az1/"
