@@ -26,7 +26,6 @@ import postgres_lab  # noqa: E402  pylint: disable=import-error,wrong-import-pos
 import storage_emulators  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
 
-
 # -- ansible runs -------------------------------------------------------------------------------------------------
 
 @pytest.fixture
