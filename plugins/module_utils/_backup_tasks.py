@@ -199,6 +199,15 @@ def _tools(items):
     return tools
 
 
+def run_module(module, task, **kwargs):
+    """Run one task on the module's parameters and exit with its result, or fail with the task's message."""
+    try:
+        result = task(module.params, **kwargs)
+    except TaskFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.extra)
+    module.exit_json(**result)
+
+
 def run_backup(params, check_mode=False, now=None):
     """Write one backup set (see the backup module); returns the module result."""
     backup_set = _modules()[0]

@@ -371,11 +371,7 @@ def main():
         'prune_incomplete': {'type': 'bool', 'default': False},
     })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = tasks.run_backup(module.params, check_mode=module.check_mode)
-    except tasks.TaskFailed as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
+    tasks.run_module(module, tasks.run_backup, check_mode=module.check_mode)
 
 
 if __name__ == '__main__':

@@ -172,11 +172,7 @@ def main():
         }},
     })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = tasks.run_info(module.params)
-    except tasks.TaskFailed as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
+    tasks.run_module(module, tasks.run_info)
 
 
 if __name__ == '__main__':

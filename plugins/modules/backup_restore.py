@@ -239,11 +239,7 @@ def main():
         'dest': {'type': 'path'},
     })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        result = tasks.run_restore(module.params, check_mode=module.check_mode)
-    except tasks.TaskFailed as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
+    tasks.run_module(module, tasks.run_restore, check_mode=module.check_mode)
 
 
 if __name__ == '__main__':

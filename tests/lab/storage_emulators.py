@@ -31,6 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from labctl import log_tail  # pylint: disable=import-error
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 S3_ACCESS_KEY = "lab-access-key"
 S3_SECRET_KEY = "lab-secret-key-0123456789"
@@ -62,14 +64,6 @@ def _answers(url, ca_path=None):
         return None
 
 
-def _tail(path, lines=20):
-    try:
-        with open(path, "r", encoding="utf-8", errors="replace") as handle:
-            return "".join(handle.readlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 class Emulator:
     """A running emulator process: ``endpoint``, ``credentials`` (provider-specific dict), ``stop()``."""
 
@@ -90,11 +84,11 @@ class Emulator:
                 return result
             if self.process.poll() is not None:
                 raise EmulatorError("%s exited (%s) before %s:\n%s" % (self.name, self.process.returncode, what,
-                                                                       _tail(self.log_path)))
+                                                                       log_tail(self.log_path, 20)))
             if time.monotonic() > deadline:
                 self.stop()
                 raise EmulatorError("%s did not get %s within %.0f s:\n%s"
-                                    % (self.name, what, timeout, _tail(self.log_path)))
+                                    % (self.name, what, timeout, log_tail(self.log_path, 20)))
             time.sleep(0.1)
 
     def stop(self, grace=5.0):
@@ -153,7 +147,7 @@ def start_moto(workdir, tls_cert=None, tls_key=None, ca_path=None, name="moto"):
                         credentials={"access_key": S3_ACCESS_KEY, "secret_key": S3_SECRET_KEY, "region": S3_REGION})
 
     def listening():
-        found = re.search(r"Running on (https?)://127\.0\.0\.1:(\d+)", _tail(log_path, 50))
+        found = re.search(r"Running on (https?)://127\.0\.0\.1:(\d+)", log_tail(log_path, 50))
         return found and "%s://127.0.0.1:%s" % (found.group(1), found.group(2))
 
     emulator.endpoint = emulator.wait_for(listening, "a listening port")
