@@ -95,6 +95,55 @@ def test_round_trip_secrets_values_and_two_databases(provider, make_bucket, run_
         az2.delete_namespaced_secret(name, "standby")
 
 
+
+# -- databases dumped and restored inside pods, through the Kubernetes exec API -------------------------------------
+
+def configdb_pod(core, pg, name, env):
+    """A configdb pod whose exec runs locally (the emulator's lab.kfuse.io/exec) with ``env`` plus the server's
+    address and the PostgreSQL tools on PATH, like the chart's container."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    env = dict(env, PGHOST=pg["host"], PGPORT=str(pg["port"]), PGUSER=pg["user"],
+               PATH="%s:/usr/bin:/bin" % pg["bin_dir"])
+    core.create_namespaced_pod("kfuse", k8s_client.V1Pod(
+        metadata=k8s_client.V1ObjectMeta(name=name, labels={"app": "kfuse-configdb"}, annotations={
+            "lab.kfuse.io/exec": "local", "lab.kfuse.io/exec-env": json.dumps(env)}),
+        spec=k8s_client.V1PodSpec(containers=[k8s_client.V1Container(name="postgresql", image="bitnami/postgresql")])))
+    return name
+
+
+def test_databases_dumped_and_restored_inside_pods(make_bucket, run_module, kube, pg):
+    """The seed's configdb case: pg_dump runs in the source zone's pod (password from the container's env),
+    pg_restore in the target zone's pod (password sent on stdin); nothing needs a route to the database."""
+    bucket = make_bucket("s3")
+    source_pod = configdb_pod(kube["core"]["az1"], pg, "kfuse-configdb-dump", {"POSTGRES_PASSWORD": pg["password"]})
+    target_pod = configdb_pod(kube["core"]["az2"], pg, "kfuse-configdb-restore", {})
+    try:
+        made = result_of(run_module("backup", bucket.args(zone=ZONE, encrypt="never", sources={"databases": [
+            {"name": "configdb", "pod": source_pod, "container": "postgresql", "password_env": "POSTGRES_PASSWORD",
+             "exclude_tables": []}]}, **kube_args(kube))))
+        assert made.get("failed") is not True, made.get("msg")
+        assert made["verified"] is True
+        assert set(set_keys(bucket, made["set_id"])) == {"postgres/configdb.dump", "manifest.json", ".writer"}
+        dump = bucket.read(PREFIX + made["set_id"] + "/postgres/configdb.dump")
+        assert dump.startswith(b"PGDMP"), "not a pg_dump custom-format archive"
+        entry = made["manifest"]["objects"][0]
+        assert entry["meta"]["via"] == "pod" and entry["meta"]["pod"] == "kfuse/" + source_pod
+
+        postgres_lab.psql(pg, "CREATE DATABASE configdb_pod_restored;")
+        restored = result_of(run_module("backup_restore", bucket.args(zone=ZONE, set_id=made["set_id"], databases=[
+            {"name": "configdb", "target_database": "configdb_pod_restored", "pod": target_pod,
+             "password": pg["password"]}], **kube_args(kube, "az2"))))
+        assert restored.get("failed") is not True, restored.get("msg")
+        assert restored["changed"] is True
+        assert pg["password"] not in json.dumps(restored) and pg["password"] not in json.dumps(made)
+        count = postgres_lab.psql(pg, "SELECT count(*) FROM streams;", "configdb_pod_restored")
+        assert count.strip() == "120"
+    finally:
+        postgres_lab.psql(pg, "DROP DATABASE IF EXISTS configdb_pod_restored;")
+        kube["core"]["az1"].delete_namespaced_pod(source_pod, "kfuse")
+        kube["core"]["az2"].delete_namespaced_pod(target_pod, "kfuse")
+
+
 # -- encryption off, wrong key, incomplete and corrupted sets -----------------------------------------------------
 
 def test_unencrypted_set_stores_plain_objects_and_check_mode_writes_nothing(make_bucket, run_module, kube, tmp_path):

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import tracemalloc
+import zlib
 
 import boto3
 import pytest
@@ -262,6 +263,31 @@ def test_server_side_encryption_is_passed_to_s3(storage_servers, new_target):
                           aws_secret_access_key=moto.credentials["secret_key"])
     for key in ("sse/small", "sse/large"):
         assert client.head_object(Bucket=target.name, Key=key)["ServerSideEncryption"] == "AES256"
+
+
+
+@pytest.mark.parametrize("calculation", ["when_supported", "when_required"])
+def test_s3_multipart_declares_the_parts_checksum_like_the_transfer_manager(storage_servers, new_target, monkeypatch,
+                                                                          calculation):
+    """With botocore's default checksums, the upload declares CRC32 and completes with each part's CRC32, so the
+    store keeps a composite checksum instead of re-reading the object; when_required declares nothing."""
+    monkeypatch.setenv("AWS_REQUEST_CHECKSUM_CALCULATION", calculation)
+    target = new_target("s3")
+    data = os.urandom(2 * PART + 7)
+    target.store().put("checksum/large", data, part_size=PART)
+    moto = storage_servers.moto
+    client = boto3.client("s3", endpoint_url=moto.endpoint, region_name=moto.credentials["region"],
+                          aws_access_key_id=moto.credentials["access_key"],
+                          aws_secret_access_key=moto.credentials["secret_key"])
+    head = client.head_object(Bucket=target.name, Key="checksum/large", ChecksumMode="ENABLED")
+    if calculation == "when_supported":
+        # A composite checksum: the CRC32 of the parts' CRC32s (S3 appends "-<parts>", moto does not).
+        part_crcs = b"".join(zlib.crc32(data[start:start + PART]).to_bytes(4, "big") for start in range(0, len(data), PART))
+        composite = base64.b64encode(zlib.crc32(part_crcs).to_bytes(4, "big")).decode()
+        assert head["ChecksumCRC32"].split("-")[0] == composite
+    else:
+        assert "ChecksumCRC32" not in head
+    assert b"".join(target.store().iter_read("checksum/large")) == data
 
 
 # ---- credentials in the seed's formats, through the real servers -------------------------------------------
