@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -154,7 +157,7 @@ def test_kubernetes_secret_is_read_through_the_api(monkeypatch):
     monkeypatch.setattr(kube, 'new_api_client', builder)
     core = mock.Mock()
     core.read_namespaced_secret.return_value = fake_secret({'connectionString': CONNECTION_STRING})
-    monkeypatch.setattr(_credentials.kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
+    monkeypatch.setattr(kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
     spec = {'kubeconfig': '/k', 'context': 'az1', 'namespace': 'kfuse', 'name': 'cloud-storage-secret'}
     assert resolve('azure', kubernetes_secret=spec) == {'connection_string': CONNECTION_STRING}
     builder.assert_called_once_with('/k', 'az1')
@@ -171,7 +174,7 @@ def test_kubernetes_secret_failures_are_credentials_errors(monkeypatch, failure,
     monkeypatch.setattr(kube, 'new_api_client', mock.Mock(return_value=mock.Mock()))
     core = mock.Mock()
     core.read_namespaced_secret.side_effect = failure
-    monkeypatch.setattr(_credentials.kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
+    monkeypatch.setattr(kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
     with pytest.raises(CredentialsError) as caught:
         resolve('s3', kubernetes_secret={'namespace': 'kfuse', 'name': 'css'})
     assert message in str(caught.value)
@@ -181,7 +184,7 @@ def test_kubernetes_secret_with_wrong_keys_and_bad_spec(monkeypatch):
     monkeypatch.setattr(kube, 'new_api_client', mock.Mock(return_value=mock.Mock()))
     core = mock.Mock()
     core.read_namespaced_secret.return_value = fake_secret({'accessKey': 'AKID'})
-    monkeypatch.setattr(_credentials.kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
+    monkeypatch.setattr(kube.k8s_client, 'CoreV1Api', mock.Mock(return_value=core))
     with pytest.raises(CredentialsError) as caught:
         resolve('s3', kubernetes_secret={'name': 'css'})
     assert 'secret kubernetes_secret default/css lacks secretKey' in str(caught.value)
@@ -199,3 +202,15 @@ def test_kubeconfig_problems_surface_as_credentials_errors(monkeypatch):
     with pytest.raises(CredentialsError) as caught:
         resolve('gcs', kubernetes_secret={'name': 'css', 'kubeconfig': '/nope'})
     assert 'kubernetes_secret default/css: cannot load Kubernetes configuration' in str(caught.value)
+
+
+def test_credentials_that_need_no_cluster_do_not_load_the_kubernetes_client():
+    """Only kubernetes_secret needs the kubernetes package; a files-only backup should not pay for its import."""
+    code = ("import sys\n"
+            "from ansible_collections.kfuse.failover.plugins.module_utils import _credentials\n"
+            "_credentials.resolve('s3', explicit={'access_key': 'AKID', 'secret_key': 'secret'})\n"
+            "print(sorted(name for name in sys.modules if name == 'kubernetes' or name.endswith('module_utils.kube')))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '[]'
