@@ -95,7 +95,6 @@ def test_round_trip_secrets_values_and_two_databases(provider, make_bucket, run_
         az2.delete_namespaced_secret(name, "standby")
 
 
-
 # -- databases dumped and restored inside pods, through the Kubernetes exec API -------------------------------------
 
 def configdb_pod(core, pg, name, env):

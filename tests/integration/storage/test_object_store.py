@@ -265,10 +265,8 @@ def test_server_side_encryption_is_passed_to_s3(storage_servers, new_target):
         assert client.head_object(Bucket=target.name, Key=key)["ServerSideEncryption"] == "AES256"
 
 
-
 @pytest.mark.parametrize("calculation", ["when_supported", "when_required"])
-def test_s3_multipart_declares_the_parts_checksum_like_the_transfer_manager(storage_servers, new_target, monkeypatch,
-                                                                          calculation):
+def test_s3_multipart_declares_the_parts_checksum(storage_servers, new_target, monkeypatch, calculation):
     """With botocore's default checksums, the upload declares CRC32 and completes with each part's CRC32, so the
     store keeps a composite checksum instead of re-reading the object; when_required declares nothing."""
     monkeypatch.setenv("AWS_REQUEST_CHECKSUM_CALCULATION", calculation)

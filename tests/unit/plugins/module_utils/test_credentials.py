@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 from kubernetes import client as k8s
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _credentials, kube
+from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._credentials import CredentialsError, resolve
 
 SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
