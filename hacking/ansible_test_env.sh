@@ -39,3 +39,11 @@ stage_collection() {
 ansible_test_path() {
   export PATH="$root/.venv/bin:$PATH"
 }
+
+# Copies the staged run's tests/output to .build/<name>-output, where it survives the next staging.
+keep_test_output() {
+  if [ -d "$collection_dir/tests/output" ]; then
+    rm -rf "$root/.build/$1-output"
+    cp -r "$collection_dir/tests/output" "$root/.build/$1-output"
+  fi
+}

@@ -13,9 +13,5 @@ stage_collection sanity
 cd "$collection_dir"
 status=0
 ansible-test sanity --python 3.11 --color no "$@" || status=$?
-# Keep ansible-test's reports where they survive the next staging.
-if [ -d tests/output ]; then
-  rm -rf "$root/.build/sanity-output"
-  cp -r tests/output "$root/.build/sanity-output"
-fi
+keep_test_output sanity
 exit "$status"

@@ -18,8 +18,5 @@ if ! find tests/unit -name 'test_*.py' -print -quit 2>/dev/null | grep -q .; the
 fi
 status=0
 ansible-test units --python 3.11 --color no "$@" || status=$?
-if [ -d tests/output ]; then
-  rm -rf "$root/.build/units-output"
-  cp -r tests/output "$root/.build/units-output"
-fi
+keep_test_output units
 exit "$status"

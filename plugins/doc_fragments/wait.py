@@ -8,7 +8,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Options of waiting modules. Modules override the defaults of O(wait_timeout) and O(poll_interval)."""
+    """Options of waiting modules (``wait`` plus ``wait.timing``). Modules override the defaults of O(wait_timeout)
+    and O(poll_interval)."""
 
     DOCUMENTATION = r'''
 options:
@@ -17,19 +18,10 @@ options:
       - Wait until the operation has finished before returning.
     type: bool
     default: true
-  wait_timeout:
-    description:
-      - Maximum seconds to wait. On timeout the module fails with the last status it saw (normalised and raw)
-        and the progress history.
-    type: int
-  poll_interval:
-    description:
-      - Seconds between two status polls at first. While nothing changes the interval grows (x1.5 per poll)
-        up to four times this value (at most 60 seconds); it drops back to this value whenever the status changes.
-    type: float
 '''
 
-    # For modules that only wait on request (no wait option of their own).
+    # How long and how often to poll; with DOCUMENTATION for modules that have O(wait), alone for modules that
+    # only wait on request.
     TIMING = r'''
 options:
   wait_timeout:

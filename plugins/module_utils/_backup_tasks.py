@@ -39,6 +39,20 @@ BACKUP_SET_ARGSPEC = {
     'prefix': {'type': 'str', 'default': 'kfuse-failover/backups'},
 }
 
+# Where a database is reached, for a dump (backup) and a restore (backup_restore): a DSN, or a pod through exec.
+DATABASE_CONNECTION_ARGSPEC = {
+    'name': {'type': 'str', 'required': True},
+    'dsn': {'type': 'str', 'no_log': True},
+    'pod': {'type': 'str'},
+    'namespace': {'type': 'str', 'default': 'kfuse'},
+    'container': {'type': 'str'},
+    'username': {'type': 'str'},
+    'password': {'type': 'str', 'no_log': True},
+    'password_env': {'type': 'str', 'no_log': False},
+    'host': {'type': 'str'},
+    'port': {'type': 'int'},
+}
+
 
 class TaskFailed(Exception):
     """A module failure: ``msg`` plus extra result keys."""

@@ -36,6 +36,7 @@ options:
 extends_documentation_fragment:
   - kfuse.failover.az_service
   - kfuse.failover.wait
+  - kfuse.failover.wait.timing
   - kfuse.failover.attributes
   - kfuse.failover.attributes.az_service_group
 attributes:

@@ -32,6 +32,7 @@ options:
 extends_documentation_fragment:
   - kfuse.failover.az_service
   - kfuse.failover.wait
+  - kfuse.failover.wait.timing
   - kfuse.failover.attributes
   - kfuse.failover.attributes.az_service_group
 attributes:

@@ -321,19 +321,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
 from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
 
-DATABASE_OPTIONS = {
-    'name': {'type': 'str', 'required': True},
-    'dsn': {'type': 'str', 'no_log': True},
-    'pod': {'type': 'str'},
-    'namespace': {'type': 'str', 'default': 'kfuse'},
-    'container': {'type': 'str'},
-    'username': {'type': 'str'},
-    'password': {'type': 'str', 'no_log': True},
-    'password_env': {'type': 'str', 'no_log': False},
-    'host': {'type': 'str'},
-    'port': {'type': 'int'},
-    'exclude_tables': {'type': 'list', 'elements': 'str', 'default': []},
-}
+DATABASE_OPTIONS = dict(tasks.DATABASE_CONNECTION_ARGSPEC, exclude_tables={'type': 'list', 'elements': 'str', 'default': []})
 
 
 def main():

@@ -222,20 +222,8 @@ def main():
         'secrets': {'type': 'list', 'elements': 'str', 'no_log': False},
         'namespace': {'type': 'str'},
         'overwrite': {'type': 'bool', 'default': False},
-        'databases': {'type': 'list', 'elements': 'dict', 'options': {
-            'name': {'type': 'str', 'required': True},
-            'target_database': {'type': 'str'},
-            'dsn': {'type': 'str', 'no_log': True},
-            'pod': {'type': 'str'},
-            'namespace': {'type': 'str', 'default': 'kfuse'},
-            'container': {'type': 'str'},
-            'username': {'type': 'str'},
-            'password': {'type': 'str', 'no_log': True},
-            'password_env': {'type': 'str', 'no_log': False},
-            'host': {'type': 'str'},
-            'port': {'type': 'int'},
-            'clean': {'type': 'bool', 'default': False},
-        }},
+        'databases': {'type': 'list', 'elements': 'dict', 'options': dict(
+            tasks.DATABASE_CONNECTION_ARGSPEC, target_database={'type': 'str'}, clean={'type': 'bool', 'default': False})},
         'dest': {'type': 'path'},
     })
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real ``ansible`` and ``ansible-playbook`` runs for the integration suites, with this checkout's collection.
 
-``run_ansible(cmd, tmp_path, json_output, timeout)`` runs one command and returns a ``Run`` whose ``results()``
+``run_ansible(cmd, tmp_path, timeout, check, verbosity)`` runs one command and returns a ``Run`` whose ``results()``
 and ``result()`` read the JSON callback's output.
 """
 
@@ -60,8 +60,14 @@ class Run:
         return (self.parsed or {}).get("stats", {})
 
 
-def run_ansible(cmd, tmp_path, json_output, timeout):
-    """Run ``cmd`` from the checkout with ``ansible_env``; the JSON callback's output is parsed when asked for."""
+def run_ansible(cmd, tmp_path, timeout, check=False, verbosity=0):
+    """Run ``cmd`` (``--check`` and ``-v...`` added as asked) from the checkout with ``ansible_env``. Without
+    verbosity the JSON callback's output is parsed; with it the default callback's text is kept for reading."""
+    json_output = not verbosity
+    if check:
+        cmd = cmd + ["--check"]
+    if verbosity:
+        cmd = cmd + ["-" + "v" * verbosity]
     proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(tmp_path, json_output), capture_output=True, text=True,
                           timeout=timeout, check=False)
     parsed = None

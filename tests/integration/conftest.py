@@ -94,11 +94,7 @@ def run_module(lab, tmp_path):
 
     def run(host, module, args, check=False, verbosity=0, timeout=300):
         cmd = [os.path.join(VENV_BIN, "ansible"), host, "-i", lab.inventory, "-m", module, "-a", json.dumps(args)]
-        if check:
-            cmd.append("--check")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+        return run_ansible(cmd, tmp_path, timeout, check, verbosity)
 
     return run
 
@@ -111,10 +107,6 @@ def run_playbook(lab, tmp_path):
         cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", lab.inventory, playbook]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
-        if check:
-            cmd.append("--check")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+        return run_ansible(cmd, tmp_path, timeout, check, verbosity)
 
     return run

@@ -6,6 +6,7 @@
 ``start_kubeapi(workdir, clusters, tokens=None, pki=None)`` returns a ``KubeApi`` handle (``kubeconfig``, ``ca``,
 ``clusters``, ``tokens``, ``log``, ``stop()``). ``emulator_argv`` and ``write_kubeconfig`` are what ``labctl``
 shares with it, so the lab and the test fixtures start the emulator and describe it the same way.
+``create_local_exec_pod`` makes a pod whose exec the emulator runs on this machine (database dumps in pod mode).
 """
 
 import base64
@@ -150,3 +151,14 @@ def start_kubeapi(workdir, clusters=("az1",), tokens=None, pki=None, namespace=N
     except BaseException:
         KubeApi(workdir, process, {"clusters": {}}, tokens, pki, None, log).stop()
         raise
+
+
+def create_local_exec_pod(core_v1, namespace, name, env=None, labels=None, container="postgresql"):
+    """A pod whose exec the emulator runs on this machine (annotation ``lab.kfuse.io/exec: local``) with ``env``
+    as its environment; with ``env`` None the pod is not annotated and exec is refused."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    annotations = {} if env is None else {"lab.kfuse.io/exec": "local", "lab.kfuse.io/exec-env": json.dumps(env)}
+    core_v1.create_namespaced_pod(namespace, k8s_client.V1Pod(
+        metadata=k8s_client.V1ObjectMeta(name=name, labels=labels or {}, annotations=annotations),
+        spec=k8s_client.V1PodSpec(containers=[k8s_client.V1Container(name=container, image="bitnami/postgresql")])))
+    return name

@@ -151,16 +151,22 @@ class Piece:
 
     def wait_for(self, probe, what, timeout=START_TIMEOUT):
         """Poll probe() until it returns something truthy; fail naming this piece if it exits or times out."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = probe()
-            if result:
-                return result
-            if self.proc.poll() is not None:
-                self.fail("exited with status %s before %s" % (self.proc.returncode, what))
-            if time.monotonic() > deadline:
-                self.fail("did not get %s within %.0f s" % (what, timeout))
-            time.sleep(0.1)
+        return poll_until(probe, self.proc, what, self.fail, timeout)
+
+
+def poll_until(probe, proc, what, fail, timeout=START_TIMEOUT):
+    """Poll probe() until it returns something truthy; fail(reason) (which raises) when ``proc`` exits first or
+    ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if proc.poll() is not None:
+            fail("exited with status %s before %s" % (proc.returncode, what))
+        if time.monotonic() > deadline:
+            fail("did not get %s within %.0f s" % (what, timeout))
+        time.sleep(0.1)
 
 
 def _ready_file_probe(path):
@@ -428,27 +434,19 @@ def _start_simulators(state_dir, pki, s3_endpoint, track, extra_args=()):
 
 def _stop_pieces(pieces, grace=STOP_GRACE):
     """SIGTERM every live recorded process, SIGKILL what outlives the grace period; return the PIDs still alive."""
-    live = [piece for _name, piece in pieces if pid_alive(piece["pid"], piece.get("argv"))]
-    for piece in live:
-        try:
-            os.kill(piece["pid"], signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for piece in live):
-        _reap([piece["pid"] for piece in live])
-        time.sleep(0.1)
-    for piece in live:
-        if pid_alive(piece["pid"]):
-            try:
-                os.kill(piece["pid"], signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(pid_alive(piece["pid"]) for piece in live):
-        _reap([piece["pid"] for piece in live])
-        time.sleep(0.1)
-    return [piece["pid"] for piece in live if pid_alive(piece["pid"])]
+    pids = [piece["pid"] for _name, piece in pieces if pid_alive(piece["pid"], piece.get("argv"))]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            if pid_alive(pid):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):
+            _reap(pids)
+            time.sleep(0.1)
+    return [pid for pid in pids if pid_alive(pid)]
 
 
 def _reap(pids):

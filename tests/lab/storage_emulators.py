@@ -17,21 +17,17 @@ import re
 import secrets
 import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from labctl import log_tail  # pylint: disable=import-error
+from labctl import free_port, http_answers, log_tail, poll_until  # pylint: disable=import-error
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 S3_ACCESS_KEY = "lab-access-key"
@@ -47,23 +43,6 @@ class EmulatorError(RuntimeError):
     """An emulator did not start."""
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url, ca_path=None):
-    context = ssl.create_default_context(cafile=ca_path) if url.startswith("https") else None
-    try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 class Emulator:
     """A running emulator process: ``endpoint``, ``credentials`` (provider-specific dict), ``stop()``."""
 
@@ -77,19 +56,11 @@ class Emulator:
         self.workdir = workdir
 
     def wait_for(self, probe, what, timeout=START_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            result = probe()
-            if result:
-                return result
-            if self.process.poll() is not None:
-                raise EmulatorError("%s exited (%s) before %s:\n%s" % (self.name, self.process.returncode, what,
-                                                                       log_tail(self.log_path, 20)))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise EmulatorError("%s did not get %s within %.0f s:\n%s"
-                                    % (self.name, what, timeout, log_tail(self.log_path, 20)))
-            time.sleep(0.1)
+        return poll_until(probe, self.process, what, self._fail, timeout)
+
+    def _fail(self, reason):
+        self.stop()
+        raise EmulatorError("%s %s:\n%s" % (self.name, reason, log_tail(self.log_path, 20)))
 
     def stop(self, grace=5.0):
         """SIGTERM the process group we started (by PID), then SIGKILL after ``grace`` seconds."""
@@ -151,7 +122,7 @@ def start_moto(workdir, tls_cert=None, tls_key=None, ca_path=None, name="moto"):
         return found and "%s://127.0.0.1:%s" % (found.group(1), found.group(2))
 
     emulator.endpoint = emulator.wait_for(listening, "a listening port")
-    emulator.wait_for(lambda: _answers(emulator.endpoint + "/moto-api/", ca_path), "an answer")
+    emulator.wait_for(lambda: http_answers(emulator.endpoint + "/moto-api/", ca_path), "an answer")
     return emulator
 
 
@@ -179,7 +150,7 @@ def start_azurite(workdir):
     emulator = Emulator("azurite", process, log_path, endpoint=endpoint, workdir=workdir,
                         credentials={"connection_string": connection_string, "account_name": AZURITE_ACCOUNT,
                                      "account_key": AZURITE_KEY})
-    emulator.wait_for(lambda: _answers("http://127.0.0.1:%d/" % port), "an answer on port %d" % port)
+    emulator.wait_for(lambda: http_answers("http://127.0.0.1:%d/" % port), "an answer on port %d" % port)
     return emulator
 
 
@@ -204,7 +175,7 @@ def start_fake_gcs(workdir):
             "-external-url", url, "-public-host", "127.0.0.1:%d" % port, "-log-level", "warn"]
     process, log_path = _spawn("fake-gcs", argv, workdir)
     emulator = Emulator("fake-gcs", process, log_path, endpoint=url, workdir=workdir)
-    emulator.wait_for(lambda: _answers(url + "/storage/v1/b") == 200, "an answer on " + url)
+    emulator.wait_for(lambda: http_answers(url + "/storage/v1/b") == 200, "an answer on " + url)
     return emulator
 
 

@@ -35,11 +35,7 @@ def run_module(tmp_path):
     def run(module, args, check=False, verbosity=0, timeout=240):
         cmd = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "kfuse.failover." + module,
                "-a", json.dumps(args)]
-        if check:
-            cmd.append("--check")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        return run_ansible(cmd, tmp_path, json_output=not verbosity, timeout=timeout)
+        return run_ansible(cmd, tmp_path, timeout, check, verbosity)
 
     return run
 
@@ -54,7 +50,7 @@ def run_tasks(tmp_path):
                                          "tasks": tasks}]))
         cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
                "-e", "ansible_python_interpreter=" + sys.executable, str(playbook)]
-        return run_ansible(cmd, tmp_path, json_output=True, timeout=timeout)
+        return run_ansible(cmd, tmp_path, timeout)
 
     return run
 

@@ -10,6 +10,7 @@ import json
 import pytest
 import yaml
 
+import kubeapi_lab  # pylint: disable=import-error
 import postgres_lab  # pylint: disable=import-error
 from backup_support import PASSPHRASE, PROVIDERS, result_of  # pylint: disable=import-error
 
@@ -98,16 +99,11 @@ def test_round_trip_secrets_values_and_two_databases(provider, make_bucket, run_
 # -- databases dumped and restored inside pods, through the Kubernetes exec API -------------------------------------
 
 def configdb_pod(core, pg, name, env):
-    """A configdb pod whose exec runs locally (the emulator's lab.kfuse.io/exec) with ``env`` plus the server's
-    address and the PostgreSQL tools on PATH, like the chart's container."""
-    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    """A configdb pod whose exec runs locally with ``env`` plus the server's address and the PostgreSQL tools on
+    PATH, like the chart's container."""
     env = dict(env, PGHOST=pg["host"], PGPORT=str(pg["port"]), PGUSER=pg["user"],
                PATH="%s:/usr/bin:/bin" % pg["bin_dir"])
-    core.create_namespaced_pod("kfuse", k8s_client.V1Pod(
-        metadata=k8s_client.V1ObjectMeta(name=name, labels={"app": "kfuse-configdb"}, annotations={
-            "lab.kfuse.io/exec": "local", "lab.kfuse.io/exec-env": json.dumps(env)}),
-        spec=k8s_client.V1PodSpec(containers=[k8s_client.V1Container(name="postgresql", image="bitnami/postgresql")])))
-    return name
+    return kubeapi_lab.create_local_exec_pod(core, "kfuse", name, env, labels={"app": "kfuse-configdb"})
 
 
 def test_databases_dumped_and_restored_inside_pods(make_bucket, run_module, kube, pg):

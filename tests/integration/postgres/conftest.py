@@ -4,7 +4,6 @@
 """Fixtures for the PostgreSQL dump/restore tests: a throwaway server with sample databases, and the lab's
 Kubernetes API emulator with Pods whose exec runs locally against that server."""
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -106,10 +105,6 @@ def configdb_pods(core_v1, pg):
     pods = {"with_env": dict(base_env, PGPASSWORD=pg["password"]), "no_password": base_env, "plain": None}
     names = {}
     for key, env in pods.items():
-        name = "kfuse-configdb-%s" % key.replace("_", "-")
-        annotations = {} if env is None else {"lab.kfuse.io/exec": "local", "lab.kfuse.io/exec-env": json.dumps(env)}
-        core_v1.create_namespaced_pod(namespace, k8s_client.V1Pod(
-            metadata=k8s_client.V1ObjectMeta(name=name, labels={"app": "kfuse-configdb"}, annotations=annotations),
-            spec=k8s_client.V1PodSpec(containers=[k8s_client.V1Container(name="postgresql", image="bitnami/postgresql")])))
-        names[key] = name
+        names[key] = kubeapi_lab.create_local_exec_pod(core_v1, namespace, "kfuse-configdb-%s" % key.replace("_", "-"),
+                                                       env, labels={"app": "kfuse-configdb"})
     return {"namespace": namespace, **names}

@@ -115,12 +115,13 @@ def test_tool_version():
         _postgres.tool_version("/nonexistent/pg_dump")
 
 
-def test_large_dump_streams_with_bounded_memory(pg, fresh_db):
-    target = fresh_db("big")
+def assert_copies_bigdb_with_bounded_memory(pg, target, open_dump, restore):
+    """Stream bigdb from ``open_dump()`` into ``restore(chunks)`` under tracemalloc: the copy is whole and the
+    traced peak stays far below the dump's size."""
     tracemalloc.start()
     try:
-        with _postgres.dump_stream(pg["dsn"], database="bigdb") as reader:
-            result = _postgres.restore_stream(postgres_lab.dsn_for(pg, target), reader.chunks(CHUNK))
+        with open_dump() as reader:
+            result = restore(reader.chunks(CHUNK))
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -128,6 +129,13 @@ def test_large_dump_streams_with_bounded_memory(pg, fresh_db):
     assert reader.max_buffered <= CHUNK
     assert peak < 4 * 1024 * 1024, "peak traced memory %d bytes for a %d byte dump" % (peak, reader.bytes_read)
     assert big_digest(pg, target) == big_digest(pg, "bigdb")
+
+
+def test_large_dump_streams_with_bounded_memory(pg, fresh_db):
+    target = fresh_db("big")
+    assert_copies_bigdb_with_bounded_memory(
+        pg, target, lambda: _postgres.dump_stream(pg["dsn"], database="bigdb"),
+        lambda chunks: _postgres.restore_stream(postgres_lab.dsn_for(pg, target), chunks))
 
 
 # -- pod mode (exec through the emulator) ---------------------------------------------------------------------------
@@ -184,17 +192,9 @@ def test_pod_tool_version(core_v1, configdb_pods):
 def test_pod_large_dump_streams_with_bounded_memory(pg, core_v1, configdb_pods, fresh_db):
     namespace, pod = configdb_pods["namespace"], configdb_pods["with_env"]
     target = fresh_db("podbig")
-    tracemalloc.start()
-    try:
-        with _postgres.pod_dump_stream(core_v1, namespace, pod, "bigdb") as reader:
-            result = _postgres.pod_restore_stream(core_v1, namespace, pod, reader.chunks(CHUNK), target)
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert result["bytes"] == reader.bytes_read > 18 * 1024 * 1024
-    assert reader.max_buffered <= CHUNK
-    assert peak < 4 * 1024 * 1024, "peak traced memory %d bytes for a %d byte dump" % (peak, reader.bytes_read)
-    assert big_digest(pg, target) == big_digest(pg, "bigdb")
+    assert_copies_bigdb_with_bounded_memory(
+        pg, target, lambda: _postgres.pod_dump_stream(core_v1, namespace, pod, "bigdb"),
+        lambda chunks: _postgres.pod_restore_stream(core_v1, namespace, pod, chunks, target))
 
 
 # -- the emulator's exec endpoint with the client's own helpers ---------------------------------------------------

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from unittest import mock
 
 import pytest
@@ -14,16 +13,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _az_module, kube
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
-            yield
+from ansible_collections.kfuse.failover.tests.unit.module_args import patch_module_args
 
 
 class Failed(Exception):

@@ -16,16 +16,7 @@ from ansible.module_utils import basic
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status
 from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzResponse, AzServiceError
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
-            yield
+from ansible_collections.kfuse.failover.tests.unit.module_args import patch_module_args
 
 
 class ModuleExit(Exception):
