@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Builds the lab's Kubernetes control plane from source, once per machine, into a cache outside the clone:
+#   kube-apiserver, kube-controller-manager, kube-scheduler  k8s.io/kubernetes (pinned in hacking/controlplane/go.mod)
+#   etcd                                                    go.etcd.io/etcd/server, the version Kubernetes pins
+#   kwok                                                    sigs.k8s.io/kwok: fake Nodes and Pods, port-forward, exec
+# The cache is keyed by the versions, the module files and the Go version, so a change of any rebuilds; re-runs,
+# later sessions on the same machine and CI reuse it. Prints the bin folder on its last line.
+#   KFUSE_LAB_CACHE   cache root (default: ${XDG_CACHE_HOME:-~/.cache}/kfuse-failover)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+module="$root/hacking/controlplane"
+
+kube_version=v1.34.4
+kwok_version=v0.8.0
+binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
+# Measured on a 2-core machine with cold Go module and build caches (see docs/lab.md); shown before a first build.
+cold_estimate="about 25 minutes"
+
+cache_root=${KFUSE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfuse-failover}
+key=$( { echo "$kube_version $kwok_version $(go env GOVERSION)"; cat "$module/go.mod" "$module/go.sum" "$module"/cmd/*/*.go "${BASH_SOURCE[0]}"; } \
+       | sha256sum | cut -c1-16)
+dest="$cache_root/controlplane/$kube_version-$key"
+
+have_all() {
+  local b
+  for b in "${binaries[@]}"; do [ -x "$dest/bin/$b" ] || return 1; done
+}
+
+if have_all; then
+  echo "controlplane: cached ($dest)" >&2
+  echo "$dest/bin"
+  exit 0
+fi
+
+mkdir -p "$cache_root/controlplane"
+exec 9>"$cache_root/controlplane/.build.lock"
+if ! flock -n 9; then
+  echo "controlplane: another build holds $cache_root/controlplane/.build.lock; waiting for it" >&2
+  flock 9
+fi
+if have_all; then
+  echo "controlplane: cached ($dest), built by the run that held the lock" >&2
+  echo "$dest/bin"
+  exit 0
+fi
+
+echo "controlplane: building Kubernetes $kube_version, etcd and kwok $kwok_version from source into $dest" >&2
+echo "controlplane: once per machine; a first build with cold caches takes $cold_estimate on 2 cores, later runs reuse it" >&2
+work=$(mktemp -d "$cache_root/controlplane/.build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin"
+
+export GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0
+started=$SECONDS
+
+# Runs one build in the background and reports every 30 s how many packages it has compiled, so a long first
+# build shows it is moving. Each binary's time is printed when it is done.
+run_build() {
+  local name=$1; shift
+  local log="$work/$name.log" t0=$SECONDS
+  ( "$@" ) >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null && echo "controlplane: $name: $((SECONDS - t0)) s, $(grep -vc '^go: ' "$log" || true) packages compiled" >&2
+  done
+  if ! wait "$pid"; then
+    echo "controlplane: building $name failed after $((SECONDS - t0)) s; last lines:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  echo "controlplane: $name built in $((SECONDS - t0)) s" >&2
+}
+
+# Version stamps the way Kubernetes' own build sets them: helm and kubectl read the server's /version.
+minor=${kube_version#v1.}; minor=${minor%%.*}
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+cd "$module"
+echo "controlplane: downloading modules" >&2
+t0=$SECONDS
+go mod download
+echo "controlplane: modules ready in $((SECONDS - t0)) s" >&2
+for b in kube-apiserver kube-controller-manager kube-scheduler; do
+  run_build "$b" go build -v -ldflags "$ldflags" -o "$work/bin/$b" "k8s.io/kubernetes/cmd/$b"
+done
+run_build etcd go build -v -ldflags "-s -w" -o "$work/bin/etcd" ./cmd/etcd
+run_build kwok env GOBIN="$work/bin" go install -v -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
+
+"$work/bin/kube-apiserver" --version >&2
+mkdir -p "$dest"
+rm -rf "$dest/bin"
+mv "$work/bin" "$dest/bin"
+echo "controlplane: all built in $((SECONDS - started)) s" >&2
+echo "$dest/bin"
