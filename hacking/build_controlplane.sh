@@ -3,8 +3,9 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  k8s.io/kubernetes (pinned in hacking/controlplane/go.mod)
 #   etcd                                                    go.etcd.io/etcd/server, the version Kubernetes pins
 #   kwok                                                    sigs.k8s.io/kwok: fake Nodes and Pods, port-forward, exec
-# The cache is keyed by the versions, the module files and the Go version, so a change of any rebuilds; re-runs,
-# later sessions on the same machine and CI reuse it. Prints the bin folder on its last line.
+# The cache is keyed by the versions, the module files, the Go version and `recipe` (bump it when this script
+# changes what it builds), so a change of any rebuilds; re-runs, later sessions on the same machine and CI reuse
+# it. Prints the bin folder on its last line; kwok's stage and CRD files are in ../share/kwok beside it.
 #   KFUSE_LAB_CACHE   cache root (default: ${XDG_CACHE_HOME:-~/.cache}/kfuse-failover)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,18 +13,25 @@ module="$root/hacking/controlplane"
 
 kube_version=v1.34.4
 kwok_version=v0.8.0
+recipe=2
 binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
 # Measured on a 2-core machine with cold Go module and build caches (see docs/lab.md); shown before a first build.
-cold_estimate="about 25 minutes"
+cold_estimate="about 9 minutes"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "controlplane: Go is needed to build the lab's Kubernetes from source (1.24 or newer)" >&2
+  exit 1
+fi
 
 cache_root=${KFUSE_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfuse-failover}
-key=$( { echo "$kube_version $kwok_version $(go env GOVERSION)"; cat "$module/go.mod" "$module/go.sum" "$module"/cmd/*/*.go "${BASH_SOURCE[0]}"; } \
+key=$( { echo "$kube_version $kwok_version $(go env GOVERSION) recipe $recipe"; cat "$module/go.mod" "$module/go.sum" "$module"/cmd/*/*.go; } \
        | sha256sum | cut -c1-16)
 dest="$cache_root/controlplane/$kube_version-$key"
 
 have_all() {
   local b
   for b in "${binaries[@]}"; do [ -x "$dest/bin/$b" ] || return 1; done
+  [ -f "$dest/share/kwok/stages/pod-ready.yaml" ] && [ -f "$dest/share/kwok/crds/kwok.x-k8s.io_clusterportforwards.yaml" ]
 }
 
 if have_all; then
@@ -91,9 +99,23 @@ done
 run_build etcd go build -v -ldflags "-s -w" -o "$work/bin/etcd" ./cmd/etcd
 run_build kwok env GOBIN="$work/bin" go install -v -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
 
+# kwok's own stage definitions (node ready + lease heartbeat, pod ready/complete/delete) and the CRDs of its
+# port-forward and exec configuration, from the same module version as the binary.
+kwok_src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize"
+mkdir -p "$work/share/kwok/stages" "$work/share/kwok/crds"
+for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+             pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+  cp "$kwok_src/stage/$stage.yaml" "$work/share/kwok/stages/"
+done
+for kind in execs clusterexecs portforwards clusterportforwards; do
+  cp "$kwok_src/crd/bases/kwok.x-k8s.io_$kind.yaml" "$work/share/kwok/crds/"
+done
+chmod -R u+w "$work/share"
+
 "$work/bin/kube-apiserver" --version >&2
 mkdir -p "$dest"
-rm -rf "$dest/bin"
+rm -rf "$dest/bin" "$dest/share"
 mv "$work/bin" "$dest/bin"
+mv "$work/share" "$dest/share"
 echo "controlplane: all built in $((SECONDS - started)) s" >&2
 echo "$dest/bin"

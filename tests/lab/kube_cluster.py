@@ -15,6 +15,7 @@ Exec).
 """
 
 import base64
+import contextlib
 import os
 import subprocess
 import sys
@@ -134,6 +135,15 @@ class KubeLab:
         from kubernetes import config as kube_config  # pylint: disable=import-outside-toplevel
         return kube_config.new_client_from_config(config_file=str(self.kubeconfig), context=cluster)
 
+    @contextlib.contextmanager
+    def client(self, cluster):
+        """An ApiClient of the lab admin for ``cluster``, closed on exit."""
+        api_client = self.api_client(cluster)
+        try:
+            yield api_client
+        finally:
+            api_client.close()
+
     def stop(self):
         """Stop every process (kwok and the control plane first, etcd last); idempotent."""
         alive = stop_pieces([(piece.name, piece.record()) for piece in reversed(self.pieces)])
@@ -167,7 +177,7 @@ def start_etcd(lab, record):
         "--unsafe-no-fsync", "--log-level", "warn",
     ], lab.workdir / "logs")
     lab.pieces.append(piece)
-    record(piece, url="http://127.0.0.1:%d" % client)
+    record(piece, url="http://127.0.0.1:%d" % client, health="http://127.0.0.1:%d/health" % client)
     piece.wait_for(lambda: http_answers("http://127.0.0.1:%d/health" % client) == 200, "a healthy /health")
     return "http://127.0.0.1:%d" % client
 
@@ -203,64 +213,6 @@ def _component_kubeconfig(lab, cluster, role):
     return str(write_kubeconfig(path, {cluster.name: cluster.url}, lab.pki.ca, cert, key, user=role))
 
 
-def start_cluster(lab, name, etcd_url, record):
-    """kube-apiserver, then the controller-manager, the scheduler and kwok of one cluster."""
-    cluster = Cluster(name, free_port())
-    (lab.workdir / name).mkdir(parents=True, exist_ok=True)
-    logs = lab.workdir / "logs"
-    apiserver = Piece("kube-apiserver-" + name, _apiserver_argv(lab, cluster, etcd_url), logs)
-    cluster.pieces.append(apiserver)
-    lab.pieces.append(apiserver)
-    record(apiserver, url=cluster.url)
-    admin = lab.pki.clients["admin"]
-    apiserver.wait_for(lambda: http_answers(cluster.url + "/readyz", lab.pki.ca, client_cert=admin) == 200,
-                       "a ready /readyz", timeout=API_START_TIMEOUT, interval=0.25)
-
-    kcm_config = _component_kubeconfig(lab, cluster, "controller-manager")
-    kcm = Piece("kube-controller-manager-" + name, [
-        _tool(lab.bin_dir, "kube-controller-manager"),
-        "--kubeconfig", kcm_config, "--authentication-kubeconfig", kcm_config, "--authorization-kubeconfig", kcm_config,
-        "--bind-address", "127.0.0.1", "--secure-port", str(free_port()), "--cert-dir", lab.workdir / name,
-        "--leader-elect=false", "--use-service-account-credentials=true",
-        "--service-account-private-key-file", lab.pki.sa_key, "--root-ca-file", lab.pki.ca,
-        "--cluster-signing-cert-file", lab.pki.ca, "--cluster-signing-key-file", lab.pki.lab["ca_key"],
-        "--v=1",
-    ], logs)
-    sched_config = _component_kubeconfig(lab, cluster, "scheduler")
-    scheduler = Piece("kube-scheduler-" + name, [
-        _tool(lab.bin_dir, "kube-scheduler"),
-        "--kubeconfig", sched_config, "--authentication-kubeconfig", sched_config, "--authorization-kubeconfig", sched_config,
-        "--bind-address", "127.0.0.1", "--secure-port", str(free_port()), "--leader-elect=false", "--v=1",
-    ], logs)
-    for piece in (kcm, scheduler):
-        cluster.pieces.append(piece)
-        lab.pieces.append(piece)
-        record(piece)
-
-    api_client = lab.api_client(name) if lab.kubeconfig else None
-    try:
-        _install_kwok_crds(lab, name)
-    finally:
-        if api_client is not None:
-            api_client.close()
-    cluster.kwok_port = free_port()
-    kwok = Piece("kwok-" + name, [
-        _tool(lab.bin_dir, "kwok"),
-        "--kubeconfig", _component_kubeconfig(lab, cluster, "admin"), "--config", _kwok_config(lab),
-        "--manage-all-nodes=true", "--node-ip", "127.0.0.1", "--node-port", str(cluster.kwok_port),
-        "--server-address", "127.0.0.1:%d" % cluster.kwok_port,
-        "--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"],
-        "--node-lease-duration-seconds", str(NODE_LEASE_SECONDS), "--enable-crds", ",".join(KWOK_CRDS),
-    ], logs)
-    cluster.pieces.append(kwok)
-    lab.pieces.append(kwok)
-    record(kwok, url="https://127.0.0.1:%d" % cluster.kwok_port)
-    kwok.wait_for(lambda: http_answers("https://127.0.0.1:%d/healthz" % cluster.kwok_port, lab.pki.ca) == 200,
-                  "a healthy /healthz", interval=0.25)
-    lab.clusters[name] = cluster
-    return cluster
-
-
 def _kwok_config(lab):
     """kwok's configuration: the node and pod lifecycle stages kwok ships (fast: Ready at once, leases renewed)."""
     path = lab.workdir / "kwok.yaml"
@@ -275,7 +227,7 @@ def _install_kwok_crds(lab, cluster):
     """kubectl apply kwok's CRDs for exec and port-forward targets, and wait until they are served."""
     share = os.path.join(_kwok_share(lab.bin_dir), "crds")
     kubeconfig = lab.workdir / cluster / "admin.kubeconfig"
-    kubectl = _kubectl()
+    kubectl = kubectl_path()
     files = [os.path.join(share, name) for name in sorted(os.listdir(share))]
     argv = [kubectl, "--kubeconfig", str(kubeconfig), "apply", "--server-side"]
     for path in files:
@@ -290,17 +242,19 @@ def _install_kwok_crds(lab, cluster):
         raise LabError("kwok's CRDs in %s were not established: %s" % (cluster, done.stderr.strip()))
 
 
-def _kubectl():
+def kubectl_path():
     candidate = os.path.join(REPO_ROOT, ".tools", "bin", "kubectl")
     return candidate if os.path.exists(candidate) else "kubectl"
 
 
-def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None, record=None, bin_dir=None):
+def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None, record=None, bin_dir=None,
+               kubeconfig=None):
     """Start one etcd and a control plane per name in ``clusters``; return a KubeLab.
 
     ``nodes`` {cluster: [(zone, node group, count), ...]} (default: one node of zone ``<cluster>`` per cluster);
     ``pki`` a labca.create_lab_pki dict to share the lab's CA; ``record(piece, **extra)`` is called after each
-    process starts (the launcher writes lab.json there, so a half-started lab can be stopped).
+    process starts (the launcher writes lab.json there, so a half-started lab can be stopped); ``kubeconfig`` where
+    the admin kubeconfig goes (default ``<workdir>/kubeconfig``), one context per cluster, named like it.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -309,54 +263,46 @@ def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None,
     try:
         etcd_url = start_etcd(lab, record)
         for name in clusters:
-            # Component kubeconfigs need the cluster's URL; the admin one of each cluster is written here too.
-            start_cluster_with_admin(lab, name, etcd_url, record)
+            start_cluster(lab, name, etcd_url, record)
         urls = {name: cluster.url for name, cluster in lab.clusters.items()}
         admin_cert, admin_key = lab.pki.clients["admin"]
-        lab.kubeconfig = write_kubeconfig(workdir / "kubeconfig", urls, lab.pki.ca, admin_cert, admin_key,
-                                          namespace=namespace)
+        lab.kubeconfig = write_kubeconfig(kubeconfig or workdir / "kubeconfig", urls, lab.pki.ca, admin_cert,
+                                          admin_key, namespace=namespace)
         for name in clusters:
-            for zone, group, count in (nodes or {}).get(name, [(name, "%s-ng" % name, 1)]):
-                api_client = lab.api_client(name)
-                try:
+            with lab.client(name) as api_client:
+                for zone, group, count in (nodes or {}).get(name, [(name, "%s-ng" % name, 1)]):
                     add_nodes(api_client, zone, group, count)
-                finally:
-                    api_client.close()
         return lab
     except BaseException:
         lab.stop()
         raise
 
 
-def start_cluster_with_admin(lab, name, etcd_url, record):
-    """start_cluster, with the cluster's admin kubeconfig written as soon as its URL is known."""
-    cluster_dir = lab.workdir / name
-    cluster_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+def start_cluster(lab, name, etcd_url, record):
+    """kube-apiserver, then the controller-manager, the scheduler and kwok of one cluster."""
+    cluster = Cluster(name, free_port())
+    (lab.workdir / name).mkdir(parents=True, exist_ok=True)
     admin_cert, admin_key = lab.pki.clients["admin"]
-    write_kubeconfig(cluster_dir / "admin.kubeconfig", {name: "https://127.0.0.1:%d" % port}, lab.pki.ca,
-                     admin_cert, admin_key)
-    return _start_cluster_on(lab, name, port, etcd_url, record)
-
-
-def _start_cluster_on(lab, name, port, etcd_url, record):
-    cluster = Cluster(name, port)
+    write_kubeconfig(lab.workdir / name / "admin.kubeconfig", {name: cluster.url}, lab.pki.ca, admin_cert, admin_key)
     logs = lab.workdir / "logs"
     apiserver = Piece("kube-apiserver-" + name, _apiserver_argv(lab, cluster, etcd_url), logs)
     cluster.pieces.append(apiserver)
     lab.pieces.append(apiserver)
-    record(apiserver, url=cluster.url)
+    record(apiserver, url=cluster.url, health=cluster.url + "/readyz", admin=True)
     admin = lab.pki.clients["admin"]
     apiserver.wait_for(lambda: http_answers(cluster.url + "/readyz", lab.pki.ca, client_cert=admin) == 200,
                        "a ready /readyz", timeout=API_START_TIMEOUT, interval=0.25)
     kcm_config = _component_kubeconfig(lab, cluster, "controller-manager")
     sched_config = _component_kubeconfig(lab, cluster, "scheduler")
+    # Both serve /healthz (open to anyone by default) with the lab's certificate, so status checks can verify it.
+    serving = ["--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"]]
+    ports = {"controller-manager": free_port(), "scheduler": free_port()}
     pieces = [
         Piece("kube-controller-manager-" + name, [
             _tool(lab.bin_dir, "kube-controller-manager"),
             "--kubeconfig", kcm_config, "--authentication-kubeconfig", kcm_config,
             "--authorization-kubeconfig", kcm_config,
-            "--bind-address", "127.0.0.1", "--secure-port", str(free_port()), "--cert-dir", lab.workdir / name,
+            "--bind-address", "127.0.0.1", "--secure-port", ports["controller-manager"]] + serving + [
             "--leader-elect=false", "--use-service-account-credentials=true",
             "--service-account-private-key-file", lab.pki.sa_key, "--root-ca-file", lab.pki.ca,
             "--cluster-signing-cert-file", lab.pki.ca, "--cluster-signing-key-file", lab.pki.lab["ca_key"],
@@ -366,13 +312,14 @@ def _start_cluster_on(lab, name, port, etcd_url, record):
             _tool(lab.bin_dir, "kube-scheduler"),
             "--kubeconfig", sched_config, "--authentication-kubeconfig", sched_config,
             "--authorization-kubeconfig", sched_config,
-            "--bind-address", "127.0.0.1", "--secure-port", str(free_port()), "--leader-elect=false", "--v=1",
+            "--bind-address", "127.0.0.1", "--secure-port", ports["scheduler"]] + serving + [
+            "--leader-elect=false", "--v=1",
         ], logs),
     ]
-    for piece in pieces:
+    for piece, port in zip(pieces, ports.values()):
         cluster.pieces.append(piece)
         lab.pieces.append(piece)
-        record(piece)
+        record(piece, health="https://127.0.0.1:%d/healthz" % port)
     _install_kwok_crds(lab, name)
     cluster.kwok_port = free_port()
     kwok = Piece("kwok-" + name, [
@@ -385,7 +332,7 @@ def _start_cluster_on(lab, name, port, etcd_url, record):
     ], logs)
     cluster.pieces.append(kwok)
     lab.pieces.append(kwok)
-    record(kwok, url="https://127.0.0.1:%d" % cluster.kwok_port)
+    record(kwok, url="https://127.0.0.1:%d" % cluster.kwok_port, health="https://127.0.0.1:%d/healthz" % cluster.kwok_port)
     kwok.wait_for(lambda: http_answers("https://127.0.0.1:%d/healthz" % cluster.kwok_port, lab.pki.ca) == 200,
                   "a healthy /healthz", interval=0.25)
     lab.clusters[name] = cluster
@@ -393,6 +340,20 @@ def _start_cluster_on(lab, name, port, etcd_url, record):
 
 
 # ---- objects the lab makes in a cluster -----------------------------------------------------------------
+
+
+def create_namespace(api_client, name, timeout=30.0):
+    """Create namespace ``name`` and wait for its ``default`` ServiceAccount (the controller-manager makes it; until
+    then the ServiceAccount admission plugin refuses pods there)."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    core = k8s_client.CoreV1Api(api_client)
+    core.create_namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    deadline = time.monotonic() + timeout
+    while not core.list_namespaced_service_account(name, field_selector="metadata.name=default").items:
+        if time.monotonic() > deadline:
+            raise LabError("namespace %s has no default ServiceAccount after %.0f s" % (name, timeout))
+        time.sleep(0.1)
+    return name
 
 
 def add_nodes(api_client, zone, group, count, start=0, taints=None, wait=True, timeout=30.0):
@@ -471,3 +432,30 @@ def wait_pod_running(core_v1, namespace, name, timeout=30.0):
         if time.monotonic() > deadline:
             raise LabError("pod %s/%s not Running within %.0f s (phase %s)" % (namespace, name, timeout, pod.status.phase))
         time.sleep(0.2)
+
+
+def https_get_through_portforward(api_client, namespace, pod, port, path, ca_path, token, server_hostname):
+    """GET ``path`` over HTTPS from ``pod``'s ``port`` through the API server's port-forward (the Python client's
+    own helper); return (status line, body bytes)."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    from kubernetes.stream import portforward  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    core = k8s_client.CoreV1Api(api_client)
+    forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+    try:
+        sock = forward.socket(port)
+        sock.setblocking(True)
+        context = ssl.create_default_context(cafile=str(ca_path))
+        with context.wrap_socket(sock, server_hostname=server_hostname) as tls:
+            tls.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n"
+                         % (path, server_hostname, token)).encode())
+            reply = b""
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    finally:
+        forward.close()
+    head, _blank, body = reply.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0].decode(), body

@@ -24,6 +24,15 @@ LAB_SERVER_NAMES = (
     "az-service.kfuse.svc.cluster.local",
 )
 
+# What clients in and out of a cluster call the API server: the in-cluster names and the first Service IP.
+KUBERNETES_SERVER_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "10.96.0.1",
+)
+
 _VALIDITY = datetime.timedelta(days=30)
 # Backdated so clocks that differ by a little do not reject a certificate made a second ago.
 _BACKDATE = datetime.timedelta(hours=1)
@@ -80,34 +89,62 @@ def create_ca(directory, common_name="kfuse lab CA"):
     return cert_path, key_path
 
 
-def create_server_cert(directory, ca_cert_path, ca_key_path, names=LAB_SERVER_NAMES, basename="server"):
-    """Write <basename>.pem and <basename>-key.pem signed by the CA; return (cert_path, key_path)."""
+def _load_ca(ca_cert_path, ca_key_path):
     with open(ca_cert_path, "rb") as handle:
         ca_cert = x509.load_pem_x509_certificate(handle.read())
     with open(ca_key_path, "rb") as handle:
         ca_key = serialization.load_pem_private_key(handle.read(), password=None)
+    return ca_cert, ca_key
+
+
+def _issue(directory, ca_cert_path, ca_key_path, subject, usage, basename, names=None):
+    """Write <basename>.pem and <basename>-key.pem, a leaf signed by the CA; return (cert_path, key_path)."""
+    ca_cert, ca_key = _load_ca(ca_cert_path, ca_key_path)
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .subject_name(subject)
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _BACKDATE)
         .not_valid_after(now + _VALIDITY)
-        .add_extension(_subject_alt_names(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    if names:
+        builder = builder.add_extension(_subject_alt_names(names), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
     os.makedirs(directory, exist_ok=True)
     cert_path = os.path.join(directory, basename + ".pem")
     key_path = os.path.join(directory, basename + "-key.pem")
     _write(key_path, _key_pem(key), 0o600)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return cert_path, key_path
+
+
+def create_server_cert(directory, ca_cert_path, ca_key_path, names=LAB_SERVER_NAMES, basename="server"):
+    """A serving certificate for ``names`` (IPs and DNS names); return (cert_path, key_path)."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    return _issue(directory, ca_cert_path, ca_key_path, subject, ExtendedKeyUsageOID.SERVER_AUTH, basename, names)
+
+
+def create_client_cert(directory, ca_cert_path, ca_key_path, common_name, organizations=(), basename="client"):
+    """A client certificate: Kubernetes reads the user from CN and the groups from O; return (cert_path, key_path)."""
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
+    subject = x509.Name(attributes + [x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return _issue(directory, ca_cert_path, ca_key_path, subject, ExtendedKeyUsageOID.CLIENT_AUTH, basename)
+
+
+def create_signing_key(directory, basename):
+    """A bare private key (the API server signs ServiceAccount tokens with it and verifies with its public half)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, basename + ".pem")
+    _write(path, _key_pem(key), 0o600)
+    return path
 
 
 def create_lab_pki(directory, names=LAB_SERVER_NAMES):

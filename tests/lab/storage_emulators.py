@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from labctl import free_port, http_answers, log_tail, poll_until  # pylint: disable=import-error
+from procs import free_port, http_answers, log_tail, poll_until  # pylint: disable=import-error
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 S3_ACCESS_KEY = "lab-access-key"

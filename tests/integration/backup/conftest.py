@@ -21,7 +21,7 @@ for entry in (str(LAB_DIR), str(REPO / "tests" / "integration"), str(REPO / ".bu
         sys.path.insert(0, entry)
 
 from ansible_run import VENV_BIN, run_ansible  # noqa: E402  pylint: disable=import-error,wrong-import-position
-import kubeapi_lab  # noqa: E402  pylint: disable=import-error,wrong-import-position
+import kube_cluster  # noqa: E402  pylint: disable=import-error,wrong-import-position
 import postgres_lab  # noqa: E402  pylint: disable=import-error,wrong-import-position
 import storage_emulators  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
@@ -154,7 +154,7 @@ def make_bucket(emulators):
     return lambda provider: Bucket(provider, emulators)
 
 
-# -- Kubernetes API emulator with a Helm release ------------------------------------------------------------------
+# -- Kubernetes with a Helm release --------------------------------------------------------------------------------
 
 CHART = {
     "Chart.yaml": "apiVersion: v2\nname: kfuse-lab\nversion: 0.3.0\nappVersion: '3.4'\n",
@@ -166,17 +166,17 @@ CHART = {
 
 @pytest.fixture(scope="session")
 def kube(tmp_path_factory):
-    """The emulator with clusters az1 and az2, kfuse secrets and a Helm release 'kfuse' with user values in az1."""
-    from kubernetes import client as k8s_client, config as k8s_config  # pylint: disable=import-outside-toplevel
-    workdir = tmp_path_factory.mktemp("kubeapi")
-    emulator = kubeapi_lab.start_kubeapi(workdir, ("az1", "az2"))
+    """The lab's control planes az1 and az2, kfuse secrets and a Helm release 'kfuse' with user values in az1."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    workdir = tmp_path_factory.mktemp("kube")
+    lab = kube_cluster.start_kube(workdir, ("az1", "az2"))
+    cores = {}
     try:
-        kubeconfig = emulator.kubeconfig
-        cores = {name: k8s_client.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kubeconfig), context=name))
-                 for name in emulator.clusters}
-        for name in emulator.clusters:
+        kubeconfig = lab.kubeconfig
+        cores = {name: k8s_client.CoreV1Api(lab.api_client(name)) for name in lab.clusters}
+        for name in lab.clusters:
             for namespace in ("kfuse", "standby"):
-                cores[name].create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=namespace)))
+                kube_cluster.create_namespace(cores[name].api_client, namespace)
         az1 = cores["az1"]
         az1.create_namespaced_secret("kfuse", k8s_client.V1Secret(
             metadata=k8s_client.V1ObjectMeta(name="kfuse-pg", labels={"app.kubernetes.io/part-of": "kfuse"},
@@ -204,9 +204,11 @@ def kube(tmp_path_factory):
                                         env=env, capture_output=True, text=True, timeout=120, check=False)
                 assert result.returncode == 0, result.stdout + result.stderr
             helm_values = {"zone": "az1-updated", "global": {"cloudStorage": {"type": "s3"}}}
-        yield {"kubeconfig": str(kubeconfig), "core": cores, "helm_values": helm_values, "log": emulator.log}
+        yield {"kubeconfig": str(kubeconfig), "core": cores, "helm_values": helm_values, "logs": str(workdir / "logs")}
     finally:
-        emulator.stop()
+        for core in cores.values():
+            core.api_client.close()
+        lab.stop()
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------------------

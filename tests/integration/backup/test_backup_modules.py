@@ -2,7 +2,7 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """backup, backup_info and backup_restore run by ``ansible`` against moto S3, Azurite, fake-gcs-server, the
-Kubernetes API emulator (with a real Helm release) and a throwaway PostgreSQL."""
+lab's Kubernetes control plane (with a real Helm release) and a throwaway PostgreSQL."""
 
 import base64
 import json
@@ -10,7 +10,7 @@ import json
 import pytest
 import yaml
 
-import kubeapi_lab  # pylint: disable=import-error
+import kube_cluster  # pylint: disable=import-error
 import postgres_lab  # pylint: disable=import-error
 from backup_support import PASSPHRASE, PROVIDERS, result_of  # pylint: disable=import-error
 
@@ -103,7 +103,7 @@ def configdb_pod(core, pg, name, env):
     PATH, like the chart's container."""
     env = dict(env, PGHOST=pg["host"], PGPORT=str(pg["port"]), PGUSER=pg["user"],
                PATH="%s:/usr/bin:/bin" % pg["bin_dir"])
-    return kubeapi_lab.create_local_exec_pod(core, "kfuse", name, env, labels={"app": "kfuse-configdb"})
+    return kube_cluster.create_local_exec_pod(core, "kfuse", name, env, labels={"app": "kfuse-configdb"})
 
 
 def test_databases_dumped_and_restored_inside_pods(make_bucket, run_module, kube, pg):

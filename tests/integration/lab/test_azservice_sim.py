@@ -85,7 +85,7 @@ def lab_fixture(tmp_path_factory):
                           aws_access_key_id=labctl.ACCESS_KEY, aws_secret_access_key=labctl.SECRET_KEY)
         yield {"sims": sims, "s3": s3, "ca": pki["ca"], "state_dir": state_dir}
     finally:
-        alive = labctl._stop_pieces([(piece.name, piece.record()) for piece in started])  # pylint: disable=protected-access
+        alive = labctl.stop_pieces([(piece.name, piece.record()) for piece in started])
         assert not alive
         assert all(piece.proc.wait(timeout=10) is not None for piece in started)
 

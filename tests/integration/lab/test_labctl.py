@@ -1,14 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lab launcher end to end: real moto, Kubernetes API emulator and az-service simulators.
+"""The lab launcher end to end: real moto, a real Kubernetes control plane with kwok nodes, az-service simulators.
 
 Run: ``PYTHONPATH=tests/lab .venv/bin/python -m pytest -q tests/integration/lab/test_labctl.py``
 """
 
 import json
 import os
-import ssl
 import subprocess
 
 import boto3
@@ -16,9 +15,19 @@ import pytest
 import requests
 import yaml
 from kubernetes import client as kube_client, config as kube_config
-from kubernetes.stream import portforward
 
+import kube_cluster
 import labctl
+
+
+KUBE_PIECES = ("etcd", "kube-apiserver-{c}", "kube-controller-manager-{c}", "kube-scheduler-{c}", "kwok-{c}")
+
+
+def expected_pieces(contexts):
+    names = {"moto", "azservice-az1", "azservice-az2", "etcd"}
+    for context in contexts:
+        names.update(piece.format(c=context) for piece in KUBE_PIECES)
+    return sorted(names)
 
 
 @pytest.fixture(scope="module", name="lab")
@@ -40,7 +49,7 @@ def test_up_writes_the_lab_files(lab):
     for key in ("ca", "kubeconfig", "inventory", "env", "lab_json"):
         assert os.path.isfile(lab["paths"][key]), key
     recorded = labctl.read_json(lab["paths"]["lab_json"])
-    assert sorted(recorded["pieces"]) == ["azservice-az1", "azservice-az2", "kubeapi", "moto"]
+    assert sorted(recorded["pieces"]) == expected_pieces(["lab-az1", "lab-az2"])
     assert all(labctl.pid_alive(p["pid"], p["argv"]) for p in recorded["pieces"].values())
     with open(lab["paths"]["env"], encoding="utf-8") as handle:
         env = handle.read()
@@ -53,25 +62,35 @@ def test_up_refuses_a_second_lab_in_the_same_dir(lab):
     assert labctl.lab_running(lab["state_dir"])
 
 
+def assert_zone_seeded(lab, name, zone_id, context, namespace):
+    """The zone's az-service pod Running on a node of the zone's cluster, its Service, its node groups."""
+    api_client, core = _core(lab, context)
+    try:
+        pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/name=az-service").items
+        assert len(pods) == 1 and pods[0].metadata.name.startswith("az-service-")
+        pod = pods[0]
+        assert pod.status.phase == "Running" and pod.spec.node_name
+        assert pod.spec.containers[0].ports[0].name == "https"
+        assert pod.metadata.owner_references[0].kind == "ReplicaSet"
+        service = core.read_namespaced_service("az-service", namespace)
+        assert service.spec.ports[0].port == 8080 and service.spec.ports[0].target_port == "https"
+        assert service.spec.selector == {"app.kubernetes.io/name": "az-service"}
+        group = {"az1": ("kfuse-az1", 3), "az2": ("kfuse-az2", 0)}[name]
+        nodes = core.list_node(label_selector="topology.kubernetes.io/zone=%s,eks.amazonaws.com/nodegroup=%s"
+                               % (zone_id, group[0])).items
+        assert len(nodes) == group[1]
+        assert all(any(c.type == "Ready" and c.status == "True" for c in node.status.conditions) for node in nodes)
+    finally:
+        api_client.close()
+
+
 def test_kubeconfig_reaches_both_clusters(lab):
     with open(lab["paths"]["kubeconfig"], encoding="utf-8") as handle:
         assert yaml.safe_load(handle)["current-context"] == "lab-az1"
-    for name, zone_id in (("az1", "lab-az1"), ("az2", "lab-az2")):
-        api_client, core = _core(lab, "lab-" + name)
-        try:
-            pods = core.list_namespaced_pod("kfuse", label_selector="app.kubernetes.io/name=az-service").items
-            assert [pod.metadata.name for pod in pods] == ["az-service-0"]
-            pod = pods[0]
-            assert pod.status.phase == "Running"
-            assert pod.metadata.annotations["lab.kfuse.io/forward.8443"] == "127.0.0.1:%d" % lab["azservice"][name]["port"]
-            assert pod.spec.containers[0].ports[0].name == "https"
-            service = core.read_namespaced_service("az-service", "kfuse")
-            assert service.spec.ports[0].port == 8080 and service.spec.ports[0].target_port == "https"
-            assert service.spec.selector == {"app.kubernetes.io/name": "az-service"}
-            nodes = core.list_node(label_selector="topology.kubernetes.io/zone=" + zone_id).items
-            assert len(nodes) == 3
-        finally:
-            api_client.close()
+    for name in ("az1", "az2"):
+        assert lab["kube"][name]["context"] == "lab-" + name and lab["kube"][name]["namespace"] == "kfuse"
+        assert_zone_seeded(lab, name, "lab-" + name, "lab-" + name, "kfuse")
+    assert lab["kube"]["az1"]["url"] != lab["kube"]["az2"]["url"]
 
 
 def test_inventory_parses_with_ansible_inventory(lab):
@@ -102,27 +121,17 @@ def test_simulators_answer_over_https_with_their_tokens(lab):
 
 
 def test_simulator_is_reachable_through_the_api_server_port_forward(lab):
-    """The seeded Pod's forward annotation leads the client's port-forward to that zone's simulator."""
+    """The client's port-forward to the az-service pod goes through the API server to kwok, which forwards the
+    namespace's port 8443 to that zone's simulator."""
     api_client, core = _core(lab, "lab-az2")
     try:
-        forward = portforward(core.connect_get_namespaced_pod_portforward, "az-service-0", "kfuse", ports="8443")
-        sock = forward.socket(8443)
-        sock.setblocking(True)
-        context = ssl.create_default_context(cafile=lab["paths"]["ca"])
-        with context.wrap_socket(sock, server_hostname="az-service.kfuse.svc") as tls:
-            request = "GET /status HTTP/1.1\r\nHost: az-service\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n"
-            tls.sendall((request % lab["azservice"]["az2"]["token"]).encode())
-            reply = b""
-            while True:
-                chunk = tls.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-        forward.close()
+        pod = core.list_namespaced_pod("kfuse", label_selector="app.kubernetes.io/name=az-service").items[0]
+        status, body = kube_cluster.https_get_through_portforward(
+            api_client, "kfuse", pod.metadata.name, 8443, "/status", lab["paths"]["ca"],
+            lab["azservice"]["az2"]["token"], "az-service.kfuse.svc")
     finally:
         api_client.close()
-    head, _blank_line, body = reply.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 200")
+    assert status == "HTTP/1.1 200 OK"
     assert json.loads(body)["zone"] == "lab-az2"
 
 
@@ -138,7 +147,7 @@ def test_status_sees_every_piece_alive_and_answering(lab):
     status = labctl.lab_status(lab["state_dir"])
     assert status["running"] is True
     assert {name: (e["alive"], e["answers"]) for name, e in status["pieces"].items()} == {
-        name: (True, True) for name in ("moto", "kubeapi", "azservice-az1", "azservice-az2")}
+        name: (True, True) for name in expected_pieces(["lab-az1", "lab-az2"])}
 
 
 def _cli(*args):
@@ -147,11 +156,17 @@ def _cli(*args):
 
 
 def test_cli_up_status_down_leaves_no_live_pid(tmp_path):
+    """The shared topology through the CLI: one cluster, both zones' node groups, a namespace per zone."""
     state_dir = str(tmp_path / "cli-lab")
-    up = _cli("up", "--state-dir", state_dir, "--json")
+    up = _cli("up", "--state-dir", state_dir, "--json", "--topology", "shared")
     assert up.returncode == 0, up.stderr
-    pids = [piece["pid"] for piece in json.loads(up.stdout)["pieces"].values()]
-    assert len(pids) == 4 and all(labctl.pid_alive(pid) for pid in pids)
+    lab = json.loads(up.stdout)
+    pids = [piece["pid"] for piece in lab["pieces"].values()]
+    assert sorted(lab["pieces"]) == expected_pieces(["lab"])
+    assert all(labctl.pid_alive(pid) for pid in pids)
+    for name in ("az1", "az2"):
+        assert (lab["kube"][name]["context"], lab["kube"][name]["namespace"]) == ("lab", "kfuse-" + name)
+        assert_zone_seeded(lab, name, "lab-" + name, "lab", "kfuse-" + name)
     assert _cli("status", "--state-dir", state_dir).returncode == 0
     assert _cli("up", "--state-dir", state_dir).returncode == 1
     down = _cli("down", "--state-dir", state_dir)
@@ -170,6 +185,6 @@ def test_failed_piece_stops_the_others_and_is_named(tmp_path):
         labctl.lab_up(state_dir, simulator_args=("--rehydrate-rate", "-1"))
     assert "azservice-az1" in str(failure.value) and "must be greater than 0" in str(failure.value)
     recorded = labctl.read_json(os.path.join(state_dir, "lab.json"))
-    assert "moto" in recorded["pieces"] and "kubeapi" in recorded["pieces"]
+    assert "moto" in recorded["pieces"] and "azservice-az1" in recorded["pieces"]
     assert not any(labctl.pid_alive(piece["pid"]) for piece in recorded["pieces"].values())
     assert not labctl.lab_running(state_dir)

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for the PostgreSQL dump/restore tests: a throwaway server with sample databases, and the lab's
-Kubernetes API emulator with Pods whose exec runs locally against that server."""
+Kubernetes control plane with Pods whose exec (kwok's Exec) runs locally against that server."""
 
 import os
 import sys
@@ -16,7 +16,7 @@ LAB_DIR = REPO / "tests" / "lab"
 sys.path.insert(0, str(LAB_DIR))
 sys.path.insert(0, str(REPO / ".build" / "collections"))
 
-import kubeapi_lab  # noqa: E402  pylint: disable=wrong-import-position
+import kube_cluster  # noqa: E402  pylint: disable=wrong-import-position
 import postgres_lab  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -79,32 +79,31 @@ def fresh_db(pg):
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    """The Kubernetes API emulator (one cluster, az1) over HTTPS with a bearer token; yields a CoreV1Api."""
-    emulator = kubeapi_lab.start_kubeapi(tmp_path_factory.mktemp("kubeapi-exec"), ("az1",))
+def kube(tmp_path_factory):
+    """The lab's control plane (one cluster, az1, one kwok node) over HTTPS with the lab admin's certificate."""
+    lab = kube_cluster.start_kube(tmp_path_factory.mktemp("kube-exec"), ("az1",))
     try:
-        yield {"kubeconfig": str(emulator.kubeconfig), "context": "az1", "log": emulator.log}
+        yield {"kubeconfig": str(lab.kubeconfig), "context": "az1", "logs": str(lab.workdir / "logs")}
     finally:
-        emulator.stop()
+        lab.stop()
 
 
 @pytest.fixture(scope="session")
-def core_v1(emulator):
+def core_v1(kube):
     """CoreV1Api built with the collection's own kube helper."""
-    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
-    return k8s_client.CoreV1Api(kube.new_api_client(emulator["kubeconfig"], emulator["context"]))
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube as kube_utils  # pylint: disable=import-outside-toplevel
+    return k8s_client.CoreV1Api(kube_utils.new_api_client(kube["kubeconfig"], kube["context"]))
 
 
 @pytest.fixture(scope="session")
 def configdb_pods(core_v1, pg):
-    """Pods in namespace kfuse: one with the full PG env, one without the password, one not annotated."""
-    namespace = "kfuse"
-    core_v1.create_namespace(k8s_client.V1Namespace(metadata=k8s_client.V1ObjectMeta(name=namespace)))
+    """Pods in namespace kfuse: one with the full PG env, one without the password, one with no exec target."""
+    namespace = kube_cluster.create_namespace(core_v1.api_client, "kfuse")
     base_env = {"PGHOST": pg["host"], "PGPORT": str(pg["port"]), "PGUSER": pg["user"],
                 "PATH": "%s:%s" % (pg["bin_dir"], os.environ.get("PATH", "/usr/bin:/bin"))}
     pods = {"with_env": dict(base_env, PGPASSWORD=pg["password"]), "no_password": base_env, "plain": None}
     names = {}
     for key, env in pods.items():
-        names[key] = kubeapi_lab.create_local_exec_pod(core_v1, namespace, "kfuse-configdb-%s" % key.replace("_", "-"),
-                                                       env, labels={"app": "kfuse-configdb"})
+        names[key] = kube_cluster.create_local_exec_pod(core_v1, namespace, "kfuse-configdb-%s" % key.replace("_", "-"),
+                                                        env, labels={"app": "kfuse-configdb"})
     return {"namespace": namespace, **names}

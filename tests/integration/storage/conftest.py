@@ -4,19 +4,14 @@
 """Fixtures of the storage suite: moto_server, Azurite and fake-gcs-server (plus a loopback OAuth token
 endpoint for GCS service accounts) started once per session, and a fresh bucket per test and provider."""
 
-import base64
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 
 import boto3
 import pytest
 import requests
-import yaml
 from azure.storage.blob import BlobServiceClient
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -24,13 +19,12 @@ LAB_DIR = os.path.join(REPO, "tests", "lab")
 if LAB_DIR not in sys.path:
     sys.path.insert(0, LAB_DIR)
 
-import labca  # noqa: E402  pylint: disable=wrong-import-position
+import kube_cluster  # noqa: E402  pylint: disable=wrong-import-position
 import storage_emulators  # noqa: E402  pylint: disable=wrong-import-position
 
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import open_store  # noqa: E402  pylint: disable=wrong-import-position
 
 PROVIDERS = ("s3", "gcs", "azure")
-KUBE_TOKEN = "storage-suite-kube-token"
 
 
 class Servers:
@@ -130,43 +124,14 @@ def missing_target(request, storage_servers):
     return Target(request.param, storage_servers, bucket_name("missing"))
 
 
-# ---- Kubernetes API emulator (credentials read from a Secret) ------------------------------------------------
+# ---- Kubernetes (credentials read from a Secret) ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def kube_api(tmp_path_factory):
-    """The lab's Kubernetes API emulator with one cluster, and a kubeconfig for it."""
-    workdir = tmp_path_factory.mktemp("kubeapi")
-    pki = labca.create_lab_pki(str(workdir))
-    ready_file = workdir / "ready.json"
-    log_path = workdir / "kubeapi.log"
-    command = [sys.executable, "-m", "kubeapi_emulator", "--host", "127.0.0.1", "--cluster", "lab=0",
-               "--token", "lab=" + KUBE_TOKEN, "--tls-cert", pki["server_cert"], "--tls-key", pki["server_key"],
-               "--ready-file", str(ready_file)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [LAB_DIR, os.environ.get("PYTHONPATH")])))
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,  # pylint: disable=consider-using-with
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    """The lab's control plane with one cluster, and a kubeconfig for it (context lab, namespace default)."""
+    lab = kube_cluster.start_kube(tmp_path_factory.mktemp("kube"), ("lab",), namespace="default")
     try:
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            assert process.poll() is None, log_path.read_text()
-            assert time.monotonic() < deadline, "the Kubernetes API emulator did not write its ready file"
-            time.sleep(0.1)
-        url = json.loads(ready_file.read_text())["clusters"]["lab"]["url"]
-        with open(pki["ca"], "rb") as handle:
-            ca_data = base64.b64encode(handle.read()).decode()
-        kubeconfig = workdir / "kubeconfig"
-        kubeconfig.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "lab", "preferences": {},
-            "clusters": [{"name": "lab", "cluster": {"server": url, "certificate-authority-data": ca_data}}],
-            "users": [{"name": "lab", "user": {"token": KUBE_TOKEN}}],
-            "contexts": [{"name": "lab", "context": {"cluster": "lab", "user": "lab", "namespace": "default"}}]}))
-        yield {"kubeconfig": str(kubeconfig), "context": "lab"}
+        yield {"kubeconfig": str(lab.kubeconfig), "context": "lab"}
     finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(10)
+        lab.stop()
