@@ -51,6 +51,7 @@ STDERR_TAIL_BYTES = 8 * 1024
 DEFAULT_CONNECT_TIMEOUT = '10'
 _ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _PLAIN_VALUE = re.compile(r"^[^\s'\\]+$")
+_GO_EXIT_STATUS = re.compile(r'\bexit status (\d+)$')
 _VERSION = re.compile(r'\b(\d+(?:\.\d+)*(?:devel|beta\d*|rc\d*)?)\b')
 
 
@@ -468,7 +469,11 @@ def pod_restore_command(database, clean=True, no_owner=True, single_transaction=
 
 
 def exit_code_from_status(status):
-    """0 for a Success metav1.Status, the ExitCode cause for a failure, None when the status names none."""
+    """0 for a Success metav1.Status, the ExitCode cause for a failure, None when the status names none.
+
+    Kubelets that do not map a command's exit to NonZeroExitCode (virtual kubelets such as kwok) report a failure
+    whose message ends with Go's ``exit status N``; that N is the exit code too.
+    """
     if not isinstance(status, dict):
         return None
     if status.get('status') == 'Success':
@@ -479,7 +484,8 @@ def exit_code_from_status(status):
                 return int(cause.get('message'))
             except (TypeError, ValueError):
                 return None
-    return None
+    found = _GO_EXIT_STATUS.search(str(status.get('message') or ''))
+    return int(found.group(1)) if found else None
 
 
 class PodExec:

@@ -93,7 +93,7 @@ class ClusterPki:
         self.lab = pki or labca.create_lab_pki(self.directory, labca.LAB_SERVER_NAMES + labca.KUBERNETES_SERVER_NAMES)
         ca, ca_key = self.lab["ca"], self.lab["ca_key"]
         self.ca = ca
-        self.sa_key = labca.create_signing_key(self.directory, "service-account-key")
+        self.sa_key, self.sa_pub = labca.create_signing_key(self.directory, "service-account-key")
         self.clients = {
             "admin": labca.create_client_cert(self.directory, ca, ca_key, ADMIN_USER, ["system:masters"], "admin"),
             "controller-manager": labca.create_client_cert(self.directory, ca, ca_key, "system:kube-controller-manager",
@@ -194,7 +194,7 @@ def _apiserver_argv(lab, cluster, etcd_url):
         "--authorization-mode", "Node,RBAC",
         "--enable-admission-plugins", "NodeRestriction",
         "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-        "--service-account-key-file", pki.sa_key, "--service-account-signing-key-file", pki.sa_key,
+        "--service-account-key-file", pki.sa_pub, "--service-account-signing-key-file", pki.sa_key,
         "--service-cluster-ip-range", SERVICE_CIDR,
         # Port-forward, exec and logs go to each node's kubelet endpoint: kwok, on 127.0.0.1, with a lab certificate.
         "--kubelet-preferred-address-types", "InternalIP",

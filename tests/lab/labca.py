@@ -139,12 +139,16 @@ def create_client_cert(directory, ca_cert_path, ca_key_path, common_name, organi
 
 
 def create_signing_key(directory, basename):
-    """A bare private key (the API server signs ServiceAccount tokens with it and verifies with its public half)."""
+    """A key pair without a certificate (the API server signs ServiceAccount tokens with the private half and
+    verifies them with the public one); return (private_path, public_path)."""
     key = ec.generate_private_key(ec.SECP256R1())
     os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, basename + ".pem")
-    _write(path, _key_pem(key), 0o600)
-    return path
+    private_path = os.path.join(directory, basename + ".pem")
+    public_path = os.path.join(directory, basename + ".pub")
+    _write(private_path, _key_pem(key), 0o600)
+    _write(public_path, key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    return private_path, public_path
 
 
 def create_lab_pki(directory, names=LAB_SERVER_NAMES):

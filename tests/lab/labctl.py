@@ -437,7 +437,7 @@ def main(argv=None):
             for name, entry in status["pieces"].items():
                 liveness = "alive" if entry["alive"] else "dead"
                 answers = "answers" if entry["answers"] else "no answer"
-                print("  %-14s pid %-7s %-5s %s" % (name, entry["pid"], liveness, answers))
+                print("  %-32s pid %-7s %-5s %s" % (name, entry["pid"], liveness, answers))
         healthy = status["running"] and status["pieces"] and all(e["alive"] and e["answers"] for e in status["pieces"].values())
         return 0 if healthy else 3
     except LabError as exc:

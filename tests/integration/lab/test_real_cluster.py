@@ -103,7 +103,7 @@ def test_scale_to_zero_completes_and_k8s_wait_returns(kube, api, tmp_path):
     apps.create_namespaced_deployment(NAMESPACE, deployment("scaled", replicas=2, affinity_zone="lab-az1"))
     wait_for(lambda: (apps.read_namespaced_deployment_status("scaled", NAMESPACE).status.ready_replicas or 0) == 2,
              "two ready replicas")
-    args = {"kubeconfig": str(kube.kubeconfig), "context": "lab", "state": "present", "wait": True,
+    args = {"kubeconfig": str(kube.kubeconfig), "context": "lab", "namespace": NAMESPACE, "state": "present", "wait": True,
             "wait_timeout": 60, "definition": deployment("scaled", replicas=0, affinity_zone="lab-az1")}
     run = run_ansible([os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "kubernetes.core.k8s",
                        "-a", json.dumps(args)], tmp_path, timeout=180)

@@ -104,6 +104,10 @@ def test_exit_code_from_status():
         {"reason": "Other", "message": "x"}, {"reason": "ExitCode", "message": "7"}]}}) == 7
     assert _postgres.exit_code_from_status({"status": "Failure", "message": "no"}) is None
     assert _postgres.exit_code_from_status(None) is None
+    # kwok's form: the command's exit only in an InternalError's message.
+    assert _postgres.exit_code_from_status({"status": "Failure", "reason": "InternalError", "message": (
+        "Internal error occurred: error executing command in container: cmd wait: sh -c exit 3: exit status 3")}) == 3
+    assert _postgres.exit_code_from_status({"status": "Failure", "message": "exit status 3 and more"}) is None
 
 
 @pytest.mark.parametrize("output,version", [
