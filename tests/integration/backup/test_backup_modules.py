@@ -6,6 +6,7 @@ lab's Kubernetes control plane (with a real Helm release) and a throwaway Postgr
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -63,7 +64,7 @@ def test_round_trip_secrets_values_and_two_databases(provider, make_bucket, run_
     for database in ("configdb_restored", "orchestratordb_restored"):
         postgres_lab.psql(pg, "CREATE DATABASE %s;" % database)
     restore_args = bucket.args(zone=ZONE, namespace="standby", encryption_passphrase=PASSPHRASE,
-                               dest=str(kube["log"].parent / ("restore-" + provider)), databases=[
+                               dest=str(Path(kube["logs"]).parent / ("restore-" + provider)), databases=[
                                    {"name": "configdb", "target_database": "configdb_restored",
                                     "dsn": postgres_lab.dsn_for(pg, "configdb_restored")},
                                    {"name": "orchestratordb", "target_database": "orchestratordb_restored",
