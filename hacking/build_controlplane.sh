@@ -114,7 +114,7 @@ chmod -R u+w "$work/share"
 
 "$work/bin/kube-apiserver" --version >&2
 mkdir -p "$dest"
-rm -rf "$dest/bin" "$dest/share"
+rm -rf "${dest:?}/bin" "${dest:?}/share"
 mv "$work/bin" "$dest/bin"
 mv "$work/share" "$dest/share"
 echo "controlplane: all built in $((SECONDS - started)) s" >&2
