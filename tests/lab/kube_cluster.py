@@ -114,10 +114,6 @@ class Cluster:
         self.pieces = []
         self.kwok_port = None
 
-    def describe(self):
-        return {"url": self.url, "port": self.port, "context": self.name, "kwok_port": self.kwok_port,
-                "pids": {piece.name: piece.proc.pid for piece in self.pieces}}
-
 
 class KubeLab:
     """Running control planes: ``clusters`` {name: Cluster}, ``kubeconfig``, ``ca``, ``pieces``; ``stop()``."""
@@ -278,6 +274,24 @@ def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None,
         raise
 
 
+def _launch(lab, cluster, record, piece, **extra):
+    """Count a started process in the lab and its cluster (so stop() finds it) and hand it to ``record``."""
+    cluster.pieces.append(piece)
+    lab.pieces.append(piece)
+    record(piece, **extra)
+    return piece
+
+
+def _component_argv(lab, cluster, binary, role, port):
+    """Flags the controller-manager and the scheduler share: the role's identity, /healthz served on ``port`` with
+    the lab's certificate (so status checks can verify it), one instance so no leader election."""
+    config = _component_kubeconfig(lab, cluster, role)
+    return [_tool(lab.bin_dir, binary), "--kubeconfig", config, "--authentication-kubeconfig", config,
+            "--authorization-kubeconfig", config, "--bind-address", "127.0.0.1", "--secure-port", port,
+            "--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"],
+            "--leader-elect=false", "--v=1"]
+
+
 def start_cluster(lab, name, etcd_url, record):
     """kube-apiserver, then the controller-manager, the scheduler and kwok of one cluster."""
     cluster = Cluster(name, free_port())
@@ -286,40 +300,20 @@ def start_cluster(lab, name, etcd_url, record):
     write_kubeconfig(lab.workdir / name / "admin.kubeconfig", {name: cluster.url}, lab.pki.ca, admin_cert, admin_key)
     logs = lab.workdir / "logs"
     apiserver = Piece("kube-apiserver-" + name, _apiserver_argv(lab, cluster, etcd_url), logs)
-    cluster.pieces.append(apiserver)
-    lab.pieces.append(apiserver)
-    record(apiserver, url=cluster.url, health=cluster.url + "/readyz", admin=True)
+    _launch(lab, cluster, record, apiserver, url=cluster.url, health=cluster.url + "/readyz", admin=True)
     admin = lab.pki.clients["admin"]
     apiserver.wait_for(lambda: http_answers(cluster.url + "/readyz", lab.pki.ca, client_cert=admin) == 200,
                        "a ready /readyz", timeout=API_START_TIMEOUT, interval=0.25)
-    kcm_config = _component_kubeconfig(lab, cluster, "controller-manager")
-    sched_config = _component_kubeconfig(lab, cluster, "scheduler")
-    # Both serve /healthz (open to anyone by default) with the lab's certificate, so status checks can verify it.
-    serving = ["--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"]]
-    ports = {"controller-manager": free_port(), "scheduler": free_port()}
-    pieces = [
-        Piece("kube-controller-manager-" + name, [
-            _tool(lab.bin_dir, "kube-controller-manager"),
-            "--kubeconfig", kcm_config, "--authentication-kubeconfig", kcm_config,
-            "--authorization-kubeconfig", kcm_config,
-            "--bind-address", "127.0.0.1", "--secure-port", ports["controller-manager"]] + serving + [
-            "--leader-elect=false", "--use-service-account-credentials=true",
-            "--service-account-private-key-file", lab.pki.sa_key, "--root-ca-file", lab.pki.ca,
-            "--cluster-signing-cert-file", lab.pki.ca, "--cluster-signing-key-file", lab.pki.lab["ca_key"],
-            "--v=1",
-        ], logs),
-        Piece("kube-scheduler-" + name, [
-            _tool(lab.bin_dir, "kube-scheduler"),
-            "--kubeconfig", sched_config, "--authentication-kubeconfig", sched_config,
-            "--authorization-kubeconfig", sched_config,
-            "--bind-address", "127.0.0.1", "--secure-port", ports["scheduler"]] + serving + [
-            "--leader-elect=false", "--v=1",
-        ], logs),
-    ]
-    for piece, port in zip(pieces, ports.values()):
-        cluster.pieces.append(piece)
-        lab.pieces.append(piece)
-        record(piece, health="https://127.0.0.1:%d/healthz" % port)
+    kcm_port, scheduler_port = free_port(), free_port()
+    _launch(lab, cluster, record, Piece("kube-controller-manager-" + name, _component_argv(
+        lab, cluster, "kube-controller-manager", "controller-manager", kcm_port) + [
+        "--use-service-account-credentials=true",
+        "--service-account-private-key-file", lab.pki.sa_key, "--root-ca-file", lab.pki.ca,
+        "--cluster-signing-cert-file", lab.pki.ca, "--cluster-signing-key-file", lab.pki.lab["ca_key"],
+    ], logs), health="https://127.0.0.1:%d/healthz" % kcm_port)
+    _launch(lab, cluster, record, Piece("kube-scheduler-" + name, _component_argv(
+        lab, cluster, "kube-scheduler", "scheduler", scheduler_port), logs),
+        health="https://127.0.0.1:%d/healthz" % scheduler_port)
     _install_kwok_crds(lab, name)
     cluster.kwok_port = free_port()
     kwok = Piece("kwok-" + name, [
@@ -330,9 +324,8 @@ def start_cluster(lab, name, etcd_url, record):
         "--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"],
         "--node-lease-duration-seconds", str(NODE_LEASE_SECONDS), "--enable-crds", ",".join(KWOK_CRDS),
     ], logs)
-    cluster.pieces.append(kwok)
-    lab.pieces.append(kwok)
-    record(kwok, url="https://127.0.0.1:%d" % cluster.kwok_port, health="https://127.0.0.1:%d/healthz" % cluster.kwok_port)
+    _launch(lab, cluster, record, kwok, url="https://127.0.0.1:%d" % cluster.kwok_port,
+            health="https://127.0.0.1:%d/healthz" % cluster.kwok_port)
     kwok.wait_for(lambda: http_answers("https://127.0.0.1:%d/healthz" % cluster.kwok_port, lab.pki.ca) == 200,
                   "a healthy /healthz", interval=0.25)
     lab.clusters[name] = cluster

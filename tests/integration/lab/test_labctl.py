@@ -167,6 +167,16 @@ def test_cli_up_status_down_leaves_no_live_pid(tmp_path):
     for name in ("az1", "az2"):
         assert (lab["kube"][name]["context"], lab["kube"][name]["namespace"]) == ("lab", "kfuse-" + name)
         assert_zone_seeded(lab, name, "lab-" + name, "lab", "kfuse-" + name)
+        # One cluster, two az-services: each namespace's port-forward leads to its own zone's simulator.
+        api_client, core = _core(lab, "lab")
+        try:
+            pod = core.list_namespaced_pod("kfuse-" + name, label_selector="app.kubernetes.io/name=az-service").items[0]
+            status, body = kube_cluster.https_get_through_portforward(
+                api_client, "kfuse-" + name, pod.metadata.name, 8443, "/status", lab["paths"]["ca"],
+                lab["azservice"][name]["token"], "az-service.kfuse.svc")
+        finally:
+            api_client.close()
+        assert status == "HTTP/1.1 200 OK" and json.loads(body)["zone"] == "lab-" + name
     assert _cli("status", "--state-dir", state_dir).returncode == 0
     assert _cli("up", "--state-dir", state_dir).returncode == 1
     down = _cli("down", "--state-dir", state_dir)
