@@ -15,7 +15,7 @@ kube_version=v1.34.4
 kwok_version=v0.8.0
 recipe=2
 binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
-# Measured on a 2-core machine with cold Go module and build caches (see docs/lab.md); shown before a first build.
+# Measured on a 2-core machine with cold Go module and build caches (docs/testing.md has the figures); shown before a first build.
 cold_estimate="about 9 minutes"
 
 if ! command -v go >/dev/null 2>&1; then
