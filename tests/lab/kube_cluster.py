@@ -349,23 +349,26 @@ def create_namespace(api_client, name, timeout=30.0):
     return name
 
 
+def add_node(api_client, zone, group, index, taints=None):
+    """Register kwok Node ``<group>-<index>`` of node group ``group`` in ``zone`` (kwok makes it Ready); its name."""
+    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+    name = "%s-%d" % (group, index)
+    labels = {ZONE_LABEL: zone, NODE_GROUP_LABEL: group, "kubernetes.io/hostname": name,
+              "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}
+    k8s_client.CoreV1Api(api_client).create_node({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": labels, "annotations": {"kwok.x-k8s.io/node": "fake"}},
+        "spec": {"taints": list(taints or [])},
+    })
+    return name
+
+
 def add_nodes(api_client, zone, group, count, start=0, taints=None, wait=True, timeout=30.0):
     """Create ``count`` kwok Nodes of node group ``group`` in ``zone`` (named ``<group>-<i>``); wait until Ready."""
     from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-    core = k8s_client.CoreV1Api(api_client)
-    names = []
-    for index in range(start, start + count):
-        name = "%s-%d" % (group, index)
-        labels = {ZONE_LABEL: zone, NODE_GROUP_LABEL: group, "kubernetes.io/hostname": name,
-                  "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}
-        core.create_node({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": labels, "annotations": {"kwok.x-k8s.io/node": "fake"}},
-            "spec": {"taints": list(taints or [])},
-        })
-        names.append(name)
+    names = [add_node(api_client, zone, group, index, taints) for index in range(start, start + count)]
     if wait:
-        wait_nodes_ready(core, names, timeout)
+        wait_nodes_ready(k8s_client.CoreV1Api(api_client), names, timeout)
     return names
 
 

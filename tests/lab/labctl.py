@@ -56,6 +56,9 @@ ZONES = (
     {"name": "az2", "zone_id": "lab-az2", "initial_state": "standby", "node_group": "kfuse-az2", "nodes": 0},
 )
 TOPOLOGIES = ("per-zone", "shared")
+NODE_GROUP_MAX = 6
+# Seconds a node group's new size stands before the provisioner registers or removes Nodes (instance boot time).
+NODE_DELAY = 2.0
 SHARED_CONTEXT = "lab"
 RUN_MARKER = "running"
 _MOTO_LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
@@ -158,6 +161,7 @@ def write_inventory(path, lab):
                            "namespace": kube["namespace"]},
             "kfuse_az_service": {"url": sim["url"], "service": SERVICE_NAME, "port": SERVICE_PORT,
                                  "ca_path": lab["paths"]["ca"], "token": sim["token"]},
+            "kfuse_node_group": lab["node_groups"][zone["name"]],
         }
     doc = {"all": {"children": {"kfuse_zones": {
         "hosts": hosts,
@@ -193,7 +197,7 @@ def write_env(path, lab):
 # ---- seeding the zones ----------------------------------------------------------------------------------
 
 
-def node_groups(layout):
+def initial_nodes(layout):
     """{context: [(zone label, node group, count), ...]}: a system group per cluster, each zone's Kloudfuse group."""
     groups = {}
     for zone in ZONES:
@@ -226,6 +230,51 @@ def seed_zone(api_client, namespace, simulator_port):
         "spec": {"selector": labels,
                  "ports": [{"name": "https", "port": SERVICE_PORT, "targetPort": "https", "protocol": "TCP"}]},
     })
+
+
+def create_node_groups(endpoint, layout):
+    """One EKS cluster per Kubernetes cluster and each zone's Kloudfuse node group in moto, at the lab's sizes;
+    return {zone name: what the inventory says of its node group}."""
+    eks = boto3.client("eks", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY)
+    account = "arn:aws:iam::123456789012:role/"
+    groups = {}
+    for zone in ZONES:
+        cluster = layout[zone["name"]]["context"]
+        if cluster not in {group["cluster"] for group in groups.values()}:
+            eks.create_cluster(name=cluster, roleArn=account + "eks-cluster",
+                               resourcesVpcConfig={"subnetIds": ["subnet-" + zone["name"]]})
+        eks.create_nodegroup(clusterName=cluster, nodegroupName=zone["node_group"], subnets=["subnet-" + zone["name"]],
+                             nodeRole=account + "eks-node", labels={kube_cluster.ZONE_LABEL: zone["zone_id"]},
+                             scalingConfig={"minSize": 0, "maxSize": NODE_GROUP_MAX, "desiredSize": zone["nodes"]})
+        groups[zone["name"]] = {"provider": "eks", "cluster": cluster, "name": zone["node_group"], "region": REGION,
+                                "endpoint_url": endpoint, "labels": {kube_cluster.ZONE_LABEL: zone["zone_id"],
+                                                                     kube_cluster.NODE_GROUP_LABEL: zone["node_group"]}}
+    return groups
+
+
+def start_node_provisioner(state_dir, endpoint, kubeconfig, groups, layout, track, delay=NODE_DELAY):
+    """The process that registers and removes kwok Nodes as the node groups in moto are resized."""
+    heartbeat = os.path.join(state_dir, "node-provisioner.heartbeat")
+    if os.path.exists(heartbeat):
+        os.unlink(heartbeat)
+    argv = [venv_python(), "-m", "node_provisioner", "--endpoint", endpoint, "--region", REGION,
+            "--kubeconfig", kubeconfig, "--delay", str(delay), "--heartbeat", heartbeat]
+    for zone in ZONES:
+        group = groups[zone["name"]]
+        argv += ["--group", "%s/%s=%s,%s" % (group["cluster"], group["name"], layout[zone["name"]]["context"],
+                                             zone["zone_id"])]
+    piece = Piece("node-provisioner", argv, state_dir)
+    track(piece, heartbeat=heartbeat)
+    piece.wait_for(lambda: os.path.exists(heartbeat), "its first round")
+    return piece
+
+
+def heartbeat_fresh(path, within=10.0):
+    try:
+        return time.time() - os.path.getmtime(path) < within
+    except OSError:
+        return False
 
 
 def wait_zone_ready(api_client, namespace, timeout=60.0):
@@ -271,10 +320,11 @@ def lab_running(state_dir):
     return any(pid_alive(piece["pid"], piece.get("argv")) for _name, piece in _recorded_pieces(lab))
 
 
-def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone"):
+def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", node_delay=NODE_DELAY):
     """Start the whole lab in state_dir and return what lab.json records; on any failure stop what started.
 
-    simulator_args are extra command-line options for both az-service simulators (e.g. a slower rehydrate rate).
+    simulator_args are extra command-line options for both az-service simulators (e.g. a slower rehydrate rate);
+    node_delay the seconds a node group's new size stands before its Nodes follow.
     """
     state_dir = os.path.abspath(state_dir)
     paths = _paths(state_dir)
@@ -307,7 +357,7 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone"):
         lab["azservice"] = _start_simulators(state_dir, pki, endpoint, track, layout, simulator_args)
 
         contexts = list(dict.fromkeys(place["context"] for place in layout.values()))
-        kube = kube_cluster.start_kube(os.path.join(state_dir, "kube"), contexts, nodes=node_groups(layout), pki=pki,
+        kube = kube_cluster.start_kube(os.path.join(state_dir, "kube"), contexts, nodes=initial_nodes(layout), pki=pki,
                                        record=track, bin_dir=bin_dir, kubeconfig=paths["kubeconfig"])
         lab["paths"]["admin_cert"], lab["paths"]["admin_key"] = kube.pki.clients["admin"]
         lab["kube"] = {name: dict(place, url=kube.clusters[place["context"]].url,
@@ -319,6 +369,8 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone"):
         for name, place in layout.items():
             with kube.client(place["context"]) as api_client:
                 wait_zone_ready(api_client, place["namespace"])
+        lab["node_groups"] = create_node_groups(endpoint, layout)
+        start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], layout, track, node_delay)
         write_inventory(paths["inventory"], lab)
         write_env(paths["env"], lab)
         write_file(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True), 0o600)
@@ -386,6 +438,8 @@ def _endpoint_answers(lab, name, piece):
     if name.startswith("azservice-"):
         sim = lab.get("azservice", {}).get(name[len("azservice-"):])
         return bool(sim) and http_answers(sim["url"] + "/status", paths.get("ca"), sim["token"]) == 200
+    if piece.get("heartbeat"):
+        return heartbeat_fresh(piece["heartbeat"])
     if not piece.get("health"):
         return False
     client_cert = (paths["admin_cert"], paths["admin_key"]) if piece.get("admin") and "admin_cert" in paths else None
@@ -415,11 +469,13 @@ def main(argv=None):
     parser.add_argument("--rehydrate-rate", type=float, help="up: segments per second the simulators rehydrate")
     parser.add_argument("--topology", choices=TOPOLOGIES, default="per-zone",
                         help="up: one cluster per zone (default), or one cluster shared by both zones")
+    parser.add_argument("--node-delay", type=float, default=NODE_DELAY,
+                        help="up: seconds a node group's new size stands before its Nodes follow (default %(default)s)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             simulator_args = ["--rehydrate-rate", str(args.rehydrate_rate)] if args.rehydrate_rate else []
-            lab = lab_up(args.state_dir, simulator_args, args.topology)
+            lab = lab_up(args.state_dir, simulator_args, args.topology, args.node_delay)
             if args.json:
                 print(json.dumps(lab, indent=2, sort_keys=True))
             else:

@@ -9,6 +9,7 @@ Run: ``PYTHONPATH=tests/lab .venv/bin/python -m pytest -q tests/integration/lab/
 import json
 import os
 import subprocess
+import time
 
 import boto3
 import pytest
@@ -24,7 +25,7 @@ KUBE_PIECES = ("etcd", "kube-apiserver-{c}", "kube-controller-manager-{c}", "kub
 
 
 def expected_pieces(contexts):
-    names = {"moto", "azservice-az1", "azservice-az2", "etcd"}
+    names = {"moto", "azservice-az1", "azservice-az2", "etcd", "node-provisioner"}
     for context in contexts:
         names.update(piece.format(c=context) for piece in KUBE_PIECES)
     return sorted(names)
@@ -93,6 +94,34 @@ def test_kubeconfig_reaches_both_clusters(lab):
     assert lab["kube"]["az1"]["url"] != lab["kube"]["az2"]["url"]
 
 
+def test_node_groups_follow_their_size_in_the_cloud(lab):
+    """Resizing a zone's EKS node group in moto registers (then removes) Ready kwok Nodes of that zone and group."""
+    group = lab["node_groups"]["az2"]
+    eks = boto3.client("eks", endpoint_url=group["endpoint_url"], region_name=group["region"],
+                       aws_access_key_id=lab["s3"]["access_key"], aws_secret_access_key=lab["s3"]["secret_key"])
+    selector = ",".join("%s=%s" % item for item in group["labels"].items())
+    api_client, core = _core(lab, "lab-az2")
+
+    def ready_nodes():
+        return sorted(node.metadata.name for node in core.list_node(label_selector=selector).items
+                      if any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or []))
+
+    def wait_for_nodes(expected):
+        deadline = time.monotonic() + 30
+        while ready_nodes() != expected:
+            assert time.monotonic() < deadline, "nodes %s, expected %s" % (ready_nodes(), expected)
+            time.sleep(0.2)
+
+    try:
+        assert ready_nodes() == []
+        for desired, expected in ((2, ["kfuse-az2-0", "kfuse-az2-1"]), (0, [])):
+            eks.update_nodegroup_config(clusterName=group["cluster"], nodegroupName=group["name"],
+                                        scalingConfig={"minSize": 0, "maxSize": 6, "desiredSize": desired})
+            wait_for_nodes(expected)
+    finally:
+        api_client.close()
+
+
 def test_inventory_parses_with_ansible_inventory(lab):
     tool = os.path.join(os.path.dirname(labctl.venv_python()), "ansible-inventory")
     result = subprocess.run([tool, "-i", lab["paths"]["inventory"], "--list"], capture_output=True, text=True,
@@ -106,6 +135,7 @@ def test_inventory_parses_with_ansible_inventory(lab):
         assert hostvars["kfuse_az_service"]["url"] == lab["azservice"][name]["url"]
         assert hostvars["kfuse_cloud_storage"]["s3"]["bucket"] == "kfuse-lab"
         assert hostvars["ansible_connection"] == "local"
+        assert hostvars["kfuse_node_group"]["name"] == "kfuse-" + name
 
 
 def test_simulators_answer_over_https_with_their_tokens(lab):
