@@ -49,10 +49,12 @@ if [ ! -L "$link" ]; then
   mkdir -p "$(dirname "$link")"
   ln -sfn ../../../.. "$link"
 fi
-# Debian packages: shellcheck (else ansible-test skips its shellcheck sanity test) and PostgreSQL (the lab's
-# throwaway database server and pg_dump/pg_restore). Installed only when missing, and only as root.
+# Debian packages: shellcheck (else ansible-test skips its shellcheck sanity test), PostgreSQL (the lab's
+# throwaway database server and pg_dump/pg_restore) and docker-registry (the lab's OCI registry for charts).
+# Installed only when missing, and only as root.
 missing=()
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -223,7 +223,7 @@ def _install_kwok_crds(lab, cluster):
     """kubectl apply kwok's CRDs for exec and port-forward targets, and wait until they are served."""
     share = os.path.join(_kwok_share(lab.bin_dir), "crds")
     kubeconfig = lab.workdir / cluster / "admin.kubeconfig"
-    kubectl = kubectl_path()
+    kubectl = tool_path("kubectl")
     files = [os.path.join(share, name) for name in sorted(os.listdir(share))]
     argv = [kubectl, "--kubeconfig", str(kubeconfig), "apply", "--server-side"]
     for path in files:
@@ -238,9 +238,11 @@ def _install_kwok_crds(lab, cluster):
         raise LabError("kwok's CRDs in %s were not established: %s" % (cluster, done.stderr.strip()))
 
 
-def kubectl_path():
-    candidate = os.path.join(REPO_ROOT, ".tools", "bin", "kubectl")
-    return candidate if os.path.exists(candidate) else "kubectl"
+def tool_path(name):
+    """helm or kubectl from the checkout's .tools/bin (bootstrap puts them there), else from PATH."""
+    candidate = os.path.join(REPO_ROOT, ".tools", "bin", name)
+    return candidate if os.path.exists(candidate) else name
+
 
 
 def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None, record=None, bin_dir=None,

@@ -35,6 +35,7 @@ if LAB_DIR not in sys.path:
 
 import kube_cluster  # noqa: E402  pylint: disable=wrong-import-position
 import labca  # noqa: E402  pylint: disable=wrong-import-position
+import oci_registry  # noqa: E402  pylint: disable=wrong-import-position
 # The process helpers are re-exported: tests and the storage emulators import them from here.
 from procs import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
     LabError, Piece as _Piece, free_port, http_answers, log_tail, pid_alive, poll_until, read_json, stop_pieces,
@@ -168,6 +169,8 @@ def write_inventory(path, lab):
         "vars": {
             "ansible_connection": "local",
             "ansible_python_interpreter": venv_python(),
+            "kfuse_helm_registry": {key: lab["helm_registry"][key] for key in ("host", "url", "username", "password",
+                                                                              "ca_path")},
             "kfuse_cloud_storage": {
                 "type": "s3", "useSecret": True, "secretName": "cloud-storage-secret",
                 "s3": {"region": REGION, "bucket": BUCKET},
@@ -188,6 +191,7 @@ def write_env(path, lab):
         "export KFUSE_LAB_S3_ENDPOINT=%s" % lab["s3"]["endpoint"],
         "export KFUSE_LAB_S3_BUCKET=%s" % BUCKET,
         "export KUBECONFIG=%s" % lab["paths"]["kubeconfig"],
+        "export HELM_REGISTRY_CONFIG=%s" % os.path.join(lab["state_dir"], "helm", "config", "registry", "config.json"),
         "export PATH=%s:$PATH" % os.path.join(REPO_ROOT, ".tools", "bin"),
         "",
     ]
@@ -354,6 +358,12 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
         lab["s3"] = {"endpoint": endpoint, "bucket": BUCKET, "region": REGION,
                      "access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
 
+        registry, registry_info = oci_registry.start_registry(os.path.join(state_dir, "registry"), pki, paths["logs"])
+        track(registry, url="https://" + registry_info["host"], health=registry_info["health"], health_status=401)
+        lab["helm_registry"] = {key: registry_info[key] for key in ("host", "url", "username", "password", "ca_path")}
+        lab["helm_registry"]["charts"] = oci_registry.push_charts(registry_info, kube_cluster.tool_path("helm"),
+                                                                  os.path.join(state_dir, "helm"))
+
         lab["azservice"] = _start_simulators(state_dir, pki, endpoint, track, layout, simulator_args)
 
         contexts = list(dict.fromkeys(place["context"] for place in layout.values()))
@@ -443,7 +453,7 @@ def _endpoint_answers(lab, name, piece):
     if not piece.get("health"):
         return False
     client_cert = (paths["admin_cert"], paths["admin_key"]) if piece.get("admin") and "admin_cert" in paths else None
-    return http_answers(piece["health"], paths.get("ca"), client_cert=client_cert) == 200
+    return http_answers(piece["health"], paths.get("ca"), client_cert=client_cert) == piece.get("health_status", 200)
 
 
 # ---- command line --------------------------------------------------------------------------------------------

@@ -19,13 +19,14 @@ from kubernetes import client as kube_client, config as kube_config
 
 import kube_cluster
 import labctl
+from ansible_run import VENV_BIN, run_ansible
 
 
 KUBE_PIECES = ("etcd", "kube-apiserver-{c}", "kube-controller-manager-{c}", "kube-scheduler-{c}", "kwok-{c}")
 
 
 def expected_pieces(contexts):
-    names = {"moto", "azservice-az1", "azservice-az2", "etcd", "node-provisioner"}
+    names = {"moto", "oci-registry", "azservice-az1", "azservice-az2", "etcd", "node-provisioner"}
     for context in contexts:
         names.update(piece.format(c=context) for piece in KUBE_PIECES)
     return sorted(names)
@@ -118,6 +119,55 @@ def test_node_groups_follow_their_size_in_the_cloud(lab):
             eks.update_nodegroup_config(clusterName=group["cluster"], nodegroupName=group["name"],
                                         scalingConfig={"minSize": 0, "maxSize": 6, "desiredSize": desired})
             wait_for_nodes(expected)
+    finally:
+        api_client.close()
+
+
+HELM_INSTALL = """
+- hosts: az1
+  gather_facts: false
+  tasks:
+    - name: Install the kfuse stand-in from the lab's OCI registry
+      kubernetes.core.helm:
+        kubeconfig: "{{ kfuse_kube.kubeconfig }}"
+        context: "{{ kfuse_kube.context }}"
+        release_name: kfuse
+        release_namespace: chart-check
+        create_namespace: true
+        chart_ref: "{{ kfuse_helm_registry.url }}/kfuse"
+        chart_version: 3.4.3
+        binary_path: %(helm)s
+        values: {ingress-nginx: {enabled: false, installIngressRules: false}}
+        wait: true
+        wait_timeout: 120s
+      environment:
+        SSL_CERT_FILE: "{{ kfuse_helm_registry.ca_path }}"
+        HELM_REGISTRY_CONFIG: %(registry_config)s
+"""
+
+
+def test_stand_in_charts_install_from_the_oci_registry(lab, tmp_path):
+    """helm pulls need the registry login; with it, kubernetes.core.helm installs the kfuse stand-in and waits."""
+    registry = lab["helm_registry"]
+    assert registry["charts"] == {"kfuse": ["3.4.2", "3.4.3"], "ingress-nginx": ["4.12.1"]}
+    helm = kube_cluster.tool_path("helm")
+    anonymous = subprocess.run([helm, "show", "chart", registry["url"] + "/kfuse", "--version", "3.4.2", "--ca-file",
+                                registry["ca_path"]], capture_output=True, text=True, timeout=60, check=False,
+                               env=dict(os.environ, HELM_REGISTRY_CONFIG=str(tmp_path / "none.json")))
+    assert anonymous.returncode != 0 and "basic credential not found" in anonymous.stderr
+    playbook = tmp_path / "install.yml"
+    playbook.write_text(HELM_INSTALL % {
+        "helm": helm, "registry_config": os.path.join(lab["state_dir"], "helm", "config", "registry", "config.json")})
+    run = run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", lab["paths"]["inventory"], str(playbook)],
+                      tmp_path, timeout=300)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result("az1")["status"]["chart"] == "kfuse-3.4.3"
+    api_client, core = _core(lab, "lab-az1")
+    try:
+        assert core.read_namespaced_config_map("kfuse-version", "chart-check").data == {"version": "3.4.3"}
+        pods = core.list_namespaced_pod("chart-check").items
+        phases = {pod.metadata.name.rsplit("-", 1)[0]: pod.status.phase for pod in pods}
+        assert phases["kfuse-configdb"] == "Running" and phases["kfuse-setup-pinot"] == "Succeeded"
     finally:
         api_client.close()
 

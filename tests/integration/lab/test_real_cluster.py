@@ -45,7 +45,7 @@ def api_fixture(kube):
 
 
 def kubectl(kube, *args, timeout=60):
-    return subprocess.run([kube_cluster.kubectl_path(), "--kubeconfig", str(kube.kubeconfig)] + list(args),
+    return subprocess.run([kube_cluster.tool_path("kubectl"), "--kubeconfig", str(kube.kubeconfig)] + list(args),
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -177,7 +177,7 @@ def test_service_account_without_a_role_is_refused(kube, api):
 def test_kubectl_port_forward_svc_reaches_the_simulator(lab, tmp_path):
     kube = lab.zones["az2"]["kfuse_kube"]
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [kube_cluster.kubectl_path(), "--kubeconfig", kube["kubeconfig"], "--context", kube["context"],
+        [kube_cluster.tool_path("kubectl"), "--kubeconfig", kube["kubeconfig"], "--context", kube["context"],
          "-n", kube["namespace"], "port-forward", "svc/az-service", ":8080"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
