@@ -351,11 +351,14 @@ def create_namespace(api_client, name, timeout=30.0):
     return name
 
 
-def add_node(api_client, zone, group, index, taints=None):
-    """Register kwok Node ``<group>-<index>`` of node group ``group`` in ``zone`` (kwok makes it Ready); its name."""
+def add_node(api_client, zone, group, index, taints=None, group_label=NODE_GROUP_LABEL):
+    """Register kwok Node ``<group>-<index>`` of node group ``group`` in ``zone`` (kwok makes it Ready); its name.
+
+    ``group_label`` is the node label naming the group (EKS's by default; a GKE node pool, an AKS agent pool or an
+    Auto Scaling group carry another)."""
     from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
     name = "%s-%d" % (group, index)
-    labels = {ZONE_LABEL: zone, NODE_GROUP_LABEL: group, "kubernetes.io/hostname": name,
+    labels = {ZONE_LABEL: zone, group_label: group, "kubernetes.io/hostname": name,
               "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}
     k8s_client.CoreV1Api(api_client).create_node({
         "apiVersion": "v1", "kind": "Node",
@@ -365,10 +368,11 @@ def add_node(api_client, zone, group, index, taints=None):
     return name
 
 
-def add_nodes(api_client, zone, group, count, start=0, taints=None, wait=True, timeout=30.0):
+def add_nodes(api_client, zone, group, count, start=0, taints=None, wait=True, timeout=30.0,
+              group_label=NODE_GROUP_LABEL):
     """Create ``count`` kwok Nodes of node group ``group`` in ``zone`` (named ``<group>-<i>``); wait until Ready."""
     from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-    names = [add_node(api_client, zone, group, index, taints) for index in range(start, start + count)]
+    names = [add_node(api_client, zone, group, index, taints, group_label) for index in range(start, start + count)]
     if wait:
         wait_nodes_ready(k8s_client.CoreV1Api(api_client), names, timeout)
     return names
