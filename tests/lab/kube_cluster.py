@@ -244,7 +244,6 @@ def tool_path(name):
     return candidate if os.path.exists(candidate) else name
 
 
-
 def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None, record=None, bin_dir=None,
                kubeconfig=None):
     """Start one etcd and a control plane per name in ``clusters``; return a KubeLab.

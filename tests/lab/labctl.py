@@ -169,8 +169,8 @@ def write_inventory(path, lab):
         "vars": {
             "ansible_connection": "local",
             "ansible_python_interpreter": venv_python(),
-            "kfuse_helm_registry": {key: lab["helm_registry"][key] for key in ("host", "url", "username", "password",
-                                                                              "ca_path")},
+            "kfuse_helm_registry": {key: lab["helm_registry"][key]
+                                    for key in ("host", "url", "username", "password", "ca_path")},
             "kfuse_cloud_storage": {
                 "type": "s3", "useSecret": True, "secretName": "cloud-storage-secret",
                 "s3": {"region": REGION, "bucket": BUCKET},
