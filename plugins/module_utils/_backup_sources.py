@@ -23,6 +23,8 @@ import json
 import os
 import re
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import SourceError
+
 try:
     import yaml
     HAS_YAML = True
@@ -36,10 +38,6 @@ CLUSTER_METADATA = ('uid', 'resourceVersion', 'creationTimestamp', 'ownerReferen
 _UNSAFE_KEY_CHARS = re.compile(r'[^A-Za-z0-9._-]')
 HELM_STORAGE_PREFIX = 'sh.helm.release.v1.'
 GZIP_MAGIC = b'\x1f\x8b'
-
-
-class SourceError(Exception):
-    """A source that cannot be read or applied, with a message fit for an operator."""
 
 
 # -- portable secrets -------------------------------------------------------------------------------------------
@@ -297,11 +295,11 @@ def _open_database(spec, api_client_factory, action, chunks=None, clean=False):
 def check_database_spec(spec, option):
     """ValueError naming ``option`` unless ``spec`` has a name and exactly one of dsn or pod."""
     if not spec.get('name'):
-        raise ValueError('%s: every database needs a name' % option)
+        raise SourceError('%s: every database needs a name' % option)
     if bool(spec.get('dsn')) == bool(spec.get('pod')):
-        raise ValueError('%s: database %s needs exactly one of dsn or pod' % (option, spec['name']))
+        raise SourceError('%s: database %s needs exactly one of dsn or pod' % (option, spec['name']))
     if spec.get('password') is not None and spec.get('password_env'):
-        raise ValueError('%s: database %s: password and password_env are mutually exclusive' % (option, spec['name']))
+        raise SourceError('%s: database %s: password and password_env are mutually exclusive' % (option, spec['name']))
 
 
 def database_item(spec, api_client_factory=None):

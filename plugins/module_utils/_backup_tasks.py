@@ -54,15 +54,6 @@ DATABASE_CONNECTION_ARGSPEC = {
 }
 
 
-class TaskFailed(Exception):
-    """A module failure: ``msg`` plus extra result keys."""
-
-    def __init__(self, msg, **extra):
-        super().__init__(msg)
-        self.msg = msg
-        self.extra = extra
-
-
 def _modules():
     """backup_set, storage and _crypto, imported late so importing this module needs none of their dependencies."""
     from ansible_collections.kfuse.failover.plugins.module_utils import backup_set  # pylint: disable=import-outside-toplevel

@@ -18,6 +18,8 @@ import base64
 import binascii
 import json
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import CredentialsError
+
 try:
     import yaml
     HAS_YAML = True
@@ -34,10 +36,6 @@ _EXPLICIT_KEYS = {
     'gcs': ('service_account_info',),
     'azure': ('connection_string', 'account_key', 'account_name', 'account_url', 'sas_token'),
 }
-
-
-class CredentialsError(ValueError):
-    """Bad or unreadable credentials; the message names the option, never a secret value."""
 
 
 def resolve(provider, explicit=None, secret_data=None, secret_file=None, kubernetes_secret=None, ambient=False,

@@ -46,6 +46,8 @@ import os
 import struct
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import CryptoError, DecryptionError
+
 try:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -76,14 +78,6 @@ HEADER_SIZE = _HEADER.size
 _HEADER_AAD_SIZE = 4 + 1 + 4 + 4 + 12
 _CHUNK_LABEL = b'KFE1-chunk'
 _KEY_CHECK_LABEL = b'kfuse.failover key check v1'
-
-
-class CryptoError(Exception):
-    """Encryption cannot be done (missing library, malformed parameters)."""
-
-
-class DecryptionError(CryptoError):
-    """Wrong key or passphrase, or data that was damaged, truncated, reordered or swapped."""
 
 
 def require_cryptography():

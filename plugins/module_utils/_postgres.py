@@ -28,6 +28,8 @@ import threading
 import traceback
 from urllib.parse import parse_qsl, unquote
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import PostgresError
+
 try:
     from kubernetes import client as k8s_client
     from kubernetes.client.rest import ApiException
@@ -52,19 +54,6 @@ DEFAULT_CONNECT_TIMEOUT = '10'
 _ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _PLAIN_VALUE = re.compile(r"^[^\s'\\]+$")
 _VERSION = re.compile(r'\b(\d+(?:\.\d+)*(?:devel|beta\d*|rc\d*)?)\b')
-
-
-class PostgresError(Exception):
-    """A dump or restore failure with the tool's exit code and the tail of its stderr (passwords removed)."""
-
-    def __init__(self, message, exit_code=None, stderr=None):
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-        self.stderr = stderr
-
-    def __str__(self):
-        return self.message
 
 
 # -- connection strings ------------------------------------------------------------------------------------------
@@ -115,7 +104,7 @@ def _parse_keywords(dsn):
             break
         equals = dsn.find('=', position)
         if equals < 0:
-            raise ValueError('invalid connection string: missing "=" after %r' % dsn[position:position + 20].split()[0])
+            raise PostgresError('invalid connection string: missing "=" after %r' % dsn[position:position + 20].split()[0])
         key = dsn[position:equals].strip()
         position = equals + 1
         while position < length and dsn[position].isspace():
@@ -129,7 +118,7 @@ def _parse_keywords(dsn):
                 value.append(dsn[position])
                 position += 1
             if position >= length:
-                raise ValueError('invalid connection string: unterminated quoted value for %s' % key)
+                raise PostgresError('invalid connection string: unterminated quoted value for %s' % key)
             position += 1
         else:
             while position < length and not dsn[position].isspace():
@@ -197,7 +186,7 @@ def dump_args(exclude_tables=()):
     args = ['--format=custom', '--no-password']
     for table in exclude_tables or ():
         if not table or '\n' in table:
-            raise ValueError('exclude_tables entries must be non-empty table names or patterns, got %r' % (table,))
+            raise PostgresError('exclude_tables entries must be non-empty table names or patterns, got %r' % (table,))
         args.append('--exclude-table=%s' % table)
     return args
 
@@ -218,14 +207,14 @@ def restore_args(clean=True, no_owner=True, single_transaction=True):
 def dump_command(params, exclude_tables=(), pg_dump='pg_dump'):
     """argv of a DSN-mode pg_dump (``params`` must not hold a password)."""
     if 'password' in params:
-        raise ValueError('the password must not be part of a command line')
+        raise PostgresError('the password must not be part of a command line')
     return [pg_dump] + dump_args(exclude_tables) + ['--dbname=%s' % build_conninfo(params)]
 
 
 def restore_command(params, clean=True, no_owner=True, single_transaction=True, pg_restore='pg_restore'):
     """argv of a DSN-mode pg_restore reading the dump from stdin."""
     if 'password' in params:
-        raise ValueError('the password must not be part of a command line')
+        raise PostgresError('the password must not be part of a command line')
     return [pg_restore] + restore_args(clean, no_owner, single_transaction) + ['--dbname=%s' % build_conninfo(params)]
 
 
@@ -440,15 +429,15 @@ def _connection_args(database=None, username=None, host=None, port=None):
 def _wrap_password(argv, password=None, password_env=None):
     """argv wrapped so the tool gets PGPASSWORD from stdin's first line or from another env variable."""
     if password is not None and password_env:
-        raise ValueError('password and password_env are mutually exclusive')
+        raise PostgresError('password and password_env are mutually exclusive')
     if password is not None:
         if '\n' in password or '\r' in password:
-            raise ValueError('a password with a line break cannot be sent to the pod')
+            raise PostgresError('a password with a line break cannot be sent to the pod')
         # `read` takes one line from stdin byte by byte, so the rest of stdin stays for the tool.
         return ['sh', '-c', 'IFS= read -r PGPASSWORD || exit 97; export PGPASSWORD; exec "$@"', 'sh'] + argv
     if password_env:
         if not _ENV_NAME.match(password_env):
-            raise ValueError('password_env must be an environment variable name, got %r' % (password_env,))
+            raise PostgresError('password_env must be an environment variable name, got %r' % (password_env,))
         return ['sh', '-c', 'PGPASSWORD="${%s}"; export PGPASSWORD; exec "$@"' % password_env, 'sh'] + argv
     return argv
 

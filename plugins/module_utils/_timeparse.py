@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime
 import re
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, TimeParseError
+
 TIME_FORMATS = ('rfc3339', 'epoch', 'epoch_ms')
 
 ACCEPTED_FORMS = (
@@ -34,29 +36,25 @@ _ISO_SHAPE = re.compile(
 _UTC = datetime.timezone.utc
 
 
-class TimeParseError(ValueError):
-    """A point in time that cannot be understood; the message names the option and the accepted forms."""
 
-    def __init__(self, value, reason, option='latest_time'):
-        self.value = value
-        self.option = option
-        super().__init__('%s: %s (got %r); accepted: %s' % (option, reason, value, ACCEPTED_FORMS))
+def _bad(value, reason, option):
+    return TimeParseError(value, reason, option, ACCEPTED_FORMS)
 
 
 def _from_epoch(number, value, option):
     if number < 0:
-        raise TimeParseError(value, 'epoch values must not be negative', option)
+        raise _bad(value, 'epoch values must not be negative', option)
     seconds = number / 1000.0 if number >= _EPOCH_MS_THRESHOLD else number
     try:
         return datetime.datetime.fromtimestamp(seconds, tz=_UTC)
     except (OverflowError, OSError, ValueError):
-        raise TimeParseError(value, 'epoch value out of range', option) from None
+        raise _bad(value, 'epoch value out of range', option) from None
 
 
 def parse_time(value, option='latest_time'):
     """Timezone-aware UTC datetime of ``value``; raises TimeParseError for anything malformed."""
     if isinstance(value, bool) or value is None:
-        raise TimeParseError(value, 'not a point in time', option)
+        raise _bad(value, 'not a point in time', option)
     if isinstance(value, datetime.datetime):
         moment = value
     elif isinstance(value, datetime.date):
@@ -66,20 +64,20 @@ def parse_time(value, option='latest_time'):
     elif isinstance(value, str):
         text = value.strip()
         if not text:
-            raise TimeParseError(value, 'empty value', option)
+            raise _bad(value, 'empty value', option)
         if _NUMERIC.match(text):
             return _from_epoch(float(text), value, option)
         if not _ISO_SHAPE.match(text):
-            raise TimeParseError(value, 'not a recognised date-time', option)
+            raise _bad(value, 'not a recognised date-time', option)
         normalized = text.replace('t', 'T').replace('z', 'Z')
         # Python 3.11 reads +hhmm but older ones do not; give it the colon form.
         normalized = re.sub(r'([+-]\d{2})(\d{2})$', r'\1:\2', normalized)
         try:
             moment = datetime.datetime.fromisoformat(normalized.replace('Z', '+00:00'))
         except ValueError as exc:
-            raise TimeParseError(value, 'invalid date or time (%s)' % exc, option) from None
+            raise _bad(value, 'invalid date or time (%s)' % exc, option) from None
     else:
-        raise TimeParseError(value, 'unsupported type %s' % type(value).__name__, option)
+        raise _bad(value, 'unsupported type %s' % type(value).__name__, option)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
     return moment.astimezone(_UTC)
@@ -93,7 +91,7 @@ def format_time(moment, time_format='rfc3339'):
         return str(int(moment.timestamp()))
     if time_format == 'epoch_ms':
         return str(int(round(moment.timestamp() * 1000)))
-    raise ValueError('latest_time_format: unsupported value %r; accepted: %s' % (time_format, ', '.join(TIME_FORMATS)))
+    raise OptionError('latest_time_format: unsupported value %r; accepted: %s' % (time_format, ', '.join(TIME_FORMATS)))
 
 
 def to_wire_time(value, time_format='rfc3339', option='latest_time'):

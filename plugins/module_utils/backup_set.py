@@ -42,7 +42,7 @@ import sys
 import threading
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
-from ansible_collections.kfuse.failover.plugins.module_utils.storage import StorageError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import BackupSetError, IntegrityError, ManifestError, OptionError, StorageError
 
 FORMAT = 'kfuse.failover/backup-set'
 VERSION = 1
@@ -63,18 +63,6 @@ _HEX64 = re.compile(r'^[0-9a-f]{64}$')
 _DURATION = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhdw]?)$')
 _DURATION_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 _SEGMENT_BAD = re.compile(r'[\x00-\x1f\x7f\\]')
-
-
-class BackupSetError(Exception):
-    """A backup set cannot be written, read or used as asked."""
-
-
-class ManifestError(BackupSetError, ValueError):
-    """A manifest that is not a valid kfuse.failover backup-set manifest."""
-
-
-class IntegrityError(BackupSetError):
-    """Stored bytes do not match the manifest's size or checksums."""
 
 
 # ---- small helpers ---------------------------------------------------------------------------------

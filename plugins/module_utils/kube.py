@@ -19,6 +19,8 @@ import socket
 import threading
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KubeError
+
 try:
     from urllib3.exceptions import HTTPError as Urllib3HTTPError
     from kubernetes import client as k8s_client
@@ -29,10 +31,6 @@ try:
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
-
-
-class KubeError(Exception):
-    """A Kubernetes lookup or port-forward problem, with a message fit for an operator."""
 
 
 def new_api_client(kubeconfig=None, context=None):

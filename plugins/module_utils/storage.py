@@ -16,6 +16,8 @@ import concurrent.futures
 import io
 import threading
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, StorageError
+
 ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
 
 PROVIDERS = ('s3', 'gcs', 'azure')
@@ -26,36 +28,6 @@ DEFAULT_CONCURRENCY = 4
 
 # The Python library each backend needs, for the "missing library" message.
 REQUIRED_LIBRARIES = {'s3': 'boto3', 'gcs': 'google-cloud-storage', 'azure': 'azure-storage-blob'}
-
-
-class StorageError(Exception):
-    """One error type for every backend, fit for a module result."""
-
-    def __init__(self, message, provider=None, code=None, key=None, container=None):
-        super().__init__(message)
-        self.message = message
-        self.provider = provider
-        self.code = code
-        self.key = key
-        self.container = container
-
-    def __str__(self):
-        where = self.container or ''
-        if self.key:
-            where = '%s/%s' % (where, self.key) if where else self.key
-        parts = []
-        if self.provider:
-            parts.append(self.provider)
-        if where:
-            parts.append(where)
-        prefix = ' '.join(parts)
-        code = ' [%s]' % self.code if self.code else ''
-        return '%s%s: %s' % (prefix, code, self.message) if prefix else '%s%s' % (self.message, code)
-
-    def to_dict(self):
-        """The error as a plain dict for a module result."""
-        return {'message': self.message, 'provider': self.provider, 'code': self.code, 'key': self.key,
-                'container': self.container}
 
 
 def missing_library_message(provider):
@@ -356,10 +328,10 @@ def normalise_prefix(prefix, delimiter):
 def _require_str(value, path, required=True):
     if value is None or value == '':
         if required:
-            raise ValueError('%s is required' % path)
+            raise OptionError('%s is required' % path)
         return None
     if not isinstance(value, str):
-        raise ValueError('%s must be a string, got %s' % (path, type(value).__name__))
+        raise OptionError('%s must be a string, got %s' % (path, type(value).__name__))
     return value
 
 
@@ -371,14 +343,14 @@ def validate_cloud_storage(cloud_storage):
     naming the option path and the accepted values.
     """
     if not isinstance(cloud_storage, dict):
-        raise ValueError('cloud_storage must be a dict with type s3, gcs or azure, got %s' % type(cloud_storage).__name__)
+        raise OptionError('cloud_storage must be a dict with type s3, gcs or azure, got %s' % type(cloud_storage).__name__)
     kind = cloud_storage.get('type')
     if kind not in PROVIDERS:
-        raise ValueError('cloud_storage.type must be one of %s, got %r' % (', '.join(PROVIDERS), kind))
+        raise OptionError('cloud_storage.type must be one of %s, got %r' % (', '.join(PROVIDERS), kind))
     known = {'type', 'useSecret', 'secretName', 'endpoint_url', 's3', 'gcs', 'azure'}
     unknown = sorted(set(cloud_storage) - known)
     if unknown:
-        raise ValueError('cloud_storage has unknown option(s) %s; accepted: %s'
+        raise OptionError('cloud_storage has unknown option(s) %s; accepted: %s'
                          % (', '.join(unknown), ', '.join(sorted(known))))
     result = {'type': kind}
     if 'useSecret' in cloud_storage:
@@ -386,7 +358,7 @@ def validate_cloud_storage(cloud_storage):
         if isinstance(use_secret, str) and use_secret.lower() in ('true', 'false'):
             use_secret = use_secret.lower() == 'true'
         if not isinstance(use_secret, bool):
-            raise ValueError('cloud_storage.useSecret must be a boolean, got %r' % (use_secret,))
+            raise OptionError('cloud_storage.useSecret must be a boolean, got %r' % (use_secret,))
         result['useSecret'] = use_secret
     secret_name = _require_str(cloud_storage.get('secretName'), 'cloud_storage.secretName', required=False)
     if secret_name:
@@ -394,16 +366,16 @@ def validate_cloud_storage(cloud_storage):
     endpoint = _require_str(cloud_storage.get('endpoint_url'), 'cloud_storage.endpoint_url', required=False)
     if endpoint:
         if not endpoint.startswith(('http://', 'https://')):
-            raise ValueError('cloud_storage.endpoint_url must start with http:// or https://, got %r' % endpoint)
+            raise OptionError('cloud_storage.endpoint_url must start with http:// or https://, got %r' % endpoint)
         result['endpoint_url'] = endpoint.rstrip('/')
     section = cloud_storage.get(kind)
     if not isinstance(section, dict):
-        raise ValueError('cloud_storage.%s must be a dict (%s), got %s'
+        raise OptionError('cloud_storage.%s must be a dict (%s), got %s'
                          % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
     allowed = _SECTION_KEYS[kind]
     unknown = sorted(set(section) - set(allowed))
     if unknown:
-        raise ValueError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
+        raise OptionError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
                          % (kind, ', '.join(unknown), ', '.join(allowed)))
     normalised = {}
     for name in allowed:
@@ -417,11 +389,11 @@ def validate_cloud_storage(cloud_storage):
     else:
         container = normalised['container']
         if not (3 <= len(container) <= 63) or not all(c.islower() or c.isdigit() or c == '-' for c in container):
-            raise ValueError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
+            raise OptionError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
                              % container)
         url = normalised.get('account_url')
         if url and not url.startswith(('http://', 'https://')):
-            raise ValueError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
+            raise OptionError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
     result[kind] = normalised
     return result
 
@@ -433,7 +405,7 @@ _SECTION_HELP = {'s3': 'region and bucket', 'gcs': 'bucket', 'azure': 'container
 
 def _check_bucket_name(name, path):
     if not (3 <= len(name) <= 222) or '/' in name or name != name.strip():
-        raise ValueError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
+        raise OptionError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
 
 
 def container_of(cloud_storage):
@@ -454,14 +426,14 @@ def open_store(cloud_storage, credentials=None, server_side_encryption=None, val
     config = validate_cloud_storage(cloud_storage)
     kind = config['type']
     if credentials is not None and not isinstance(credentials, dict):
-        raise ValueError('credentials must be a dict from _credentials.resolve() or None for ambient credentials')
+        raise OptionError('credentials must be a dict from _credentials.resolve() or None for ambient credentials')
     if server_side_encryption is not None and not isinstance(server_side_encryption, dict):
-        raise ValueError('server_side_encryption must be a dict keyed by provider (s3, gcs, azure)')
+        raise OptionError('server_side_encryption must be a dict keyed by provider (s3, gcs, azure)')
     sse = (server_side_encryption or {}).get(kind) or None
     if sse is not None and not isinstance(sse, dict):
-        raise ValueError('server_side_encryption.%s must be a dict' % kind)
+        raise OptionError('server_side_encryption.%s must be a dict' % kind)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError('timeout must be a positive number of seconds, got %r' % (timeout,))
+        raise OptionError('timeout must be a positive number of seconds, got %r' % (timeout,))
     options = {'credentials': credentials, 'sse': sse, 'validate_certs': validate_certs, 'ca_path': ca_path,
                'timeout': timeout}
     # A missing library only matters for the provider in use.
