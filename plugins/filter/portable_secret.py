@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: portable_secret
 short_description: Make a Kubernetes Secret portable to another cluster
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - kfuse.failover contributors (@kfuse)
 description:

@@ -14,12 +14,14 @@ import contextlib
 import ipaddress
 import urllib.parse
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.kfuse.failover.plugins.module_utils import az_service
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import STATES
-from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter, WaitError
+from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter
+from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KubeError, WaitError
 
 KUBE_DEFAULTS = {'namespace': 'kfuse', 'service': 'az-service', 'service_port': 8080, 'scheme': 'https'}
 KUBE_OPTIONS = ('kubeconfig', 'context', 'namespace', 'service', 'service_port', 'scheme')
@@ -83,8 +85,8 @@ def _is_loopback(host):
         return False
 
 
-class AzServiceModule(AnsibleModule):
-    """AnsibleModule with the az-service connection options, their checks and a client factory."""
+class AzServiceModule(KfuseModule):
+    """The module base (KfuseModule) with the az-service connection options, their checks and a client factory."""
 
     def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, **kwargs):
         spec = dict(AZ_SERVICE_ARGSPEC)
@@ -98,6 +100,7 @@ class AzServiceModule(AnsibleModule):
             **kwargs
         )
         self._relay = None
+        self.add_cleanup(self.close_relay)
         self._validate_connection_options()
 
     # -- validation (before any request) -------------------------------------------------------------------
@@ -178,9 +181,8 @@ class AzServiceModule(AnsibleModule):
         else:
             try:
                 base_url = self._open_relay()
-            except kube.KubeError as exc:
-                self.close_relay()
-                self.fail_json(msg=str(exc))
+            except KubeError as exc:
+                self.fail_from_exception(exc)
             trust_env = False  # loopback relay: never through an HTTP proxy from the environment
         if verify is False:
             _silence_insecure_warnings()
@@ -210,19 +212,12 @@ class AzServiceModule(AnsibleModule):
 
     # -- failures and results ------------------------------------------------------------------------------
 
-    def fail_on_error(self, error, **extra):
-        """fail_json from an AzServiceError (msg, method, url, status, body) plus ``extra`` result keys."""
-        self.close_relay()
-        result = error.to_fail_kwargs()
-        result.update(extra)
-        self.fail_json(**result)
-
     def read_status(self, client):
         """(normalised status, AzResponse) of GET /status, failing the module on error."""
         try:
             return client.get_status()
-        except az_service.AzServiceError as exc:
-            self.fail_on_error(exc)
+        except AzServiceError as exc:
+            self.fail_from_exception(exc)
         return None, None  # not reached: fail_json exits
 
     def wait_for(self, client, is_done, what, failure=None):
@@ -239,7 +234,7 @@ class AzServiceModule(AnsibleModule):
             return status
 
         def transient(exc):
-            return isinstance(exc, az_service.AzServiceError) and (
+            return isinstance(exc, AzServiceError) and (
                 exc.status is None or exc.status in az_service.NOT_PROCESSED_STATUSES + az_service.MAYBE_PROCESSED_STATUSES)
 
         interval = self.params['poll_interval']
@@ -250,11 +245,10 @@ class AzServiceModule(AnsibleModule):
             result = waiter.run()
         except WaitError as exc:
             response = latest.get('response')
-            self.close_relay()
-            self.fail_json(msg=exc.message, status=latest.get('status'), raw=response.text if response else None,
-                           progress=exc.history, elapsed=round(exc.elapsed, 1), timed_out=exc.timed_out)
-        except az_service.AzServiceError as exc:
-            self.fail_on_error(exc, progress=waiter.history)
+            self.fail_from_exception(exc, status=latest.get('status'), raw=response.text if response else None,
+                                     progress=exc.history, elapsed=round(exc.elapsed, 1), timed_out=exc.timed_out)
+        except AzServiceError as exc:
+            self.fail_from_exception(exc, progress=waiter.history)
         return latest['status'], latest['response'], result.history, round(result.elapsed, 1)
 
 

@@ -8,7 +8,7 @@
 - ``collect_secrets``, ``helm_release_values``, ``file_item``, ``database_item``: the sources of a set, each as a
   ``SourceItem`` whose ``open()`` returns a binary reader, so nothing is held whole in memory but small objects.
 - ``decide_secret_restore`` / ``apply_secrets``: restore secrets without clobbering unless asked (check mode aware).
-- ``restore_database``: a database dump stream into a DSN or a pod, through ``_postgres.restore_stream``.
+- ``restore_database``: a database dump stream into a DSN or a pod, through ``_postgres.local`` or ``_postgres.pod``.
 
 The store options live in ``_storage_params``, the module tasks that combine both in ``_backup_tasks``.
 """
@@ -113,11 +113,17 @@ def _bytes_item(kind, name, key, payload, meta=None, sensitive=False):
     return SourceItem(kind, name, key, lambda: io.BytesIO(payload), meta=meta, sensitive=sensitive, size=len(payload))
 
 
+def _api_exception():
+    """The kubernetes client's ApiException, imported on first use (see kube, the one import guard)."""
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    kube.require_kubernetes('Kubernetes sources', SourceError)
+    return kube.ApiException
+
+
 def _api_call(what, call, *args, **kwargs):
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
     try:
         return call(*args, **kwargs)
-    except ApiException as exc:
+    except _api_exception() as exc:
         raise SourceError('%s: %s %s' % (what, exc.status, exc.reason)) from None
     except (OSError, ValueError) as exc:
         raise SourceError('%s: cannot reach the Kubernetes API server: %s' % (what, exc)) from None
@@ -145,10 +151,9 @@ def collect_secrets(core_v1, selections, default_namespace):
         namespace = selection.get('namespace') or default_namespace
         name, selector = selection.get('name'), selection.get('label_selector')
         if name:
-            from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
             try:
                 objects = [core_v1.read_namespaced_secret(name, namespace)]
-            except ApiException as exc:
+            except _api_exception() as exc:
                 if exc.status == 404 and selection.get('optional'):
                     continue
                 raise SourceError('cannot read secret %s/%s: %s %s' % (namespace, name, exc.status, exc.reason)) from None
@@ -265,9 +270,13 @@ def file_item(path, name=None):
 
 # -- databases --------------------------------------------------------------------------------------------------
 
-def _postgres():
-    from ansible_collections.kfuse.failover.plugins.module_utils import _postgres  # pylint: disable=import-outside-toplevel
-    return _postgres
+def _postgres(mode):
+    """The ``_postgres.local`` (DSN) or ``_postgres.pod`` module, imported on first use."""
+    if mode == 'dsn':
+        from ansible_collections.kfuse.failover.plugins.module_utils._postgres import local  # pylint: disable=import-outside-toplevel
+        return local
+    from ansible_collections.kfuse.failover.plugins.module_utils._postgres import pod  # pylint: disable=import-outside-toplevel
+    return pod
 
 
 POD_OPTIONS = ('container', 'username', 'password', 'password_env', 'host', 'port')
@@ -275,14 +284,15 @@ POD_OPTIONS = ('container', 'username', 'password', 'password_env', 'host', 'por
 
 def _open_database(spec, api_client_factory, action, chunks=None, clean=False):
     """Run the dump (action='dump') or restore of one database ``spec``, by DSN or in a pod."""
-    postgres = _postgres()
     database = spec.get('target_database') or spec['name']
     if spec.get('dsn'):
+        postgres = _postgres('dsn')
         if action == 'dump':
             return postgres.dump_stream(spec['dsn'], database=database, exclude_tables=spec.get('exclude_tables') or ())
         return postgres.restore_stream(spec['dsn'], chunks, clean=clean, database=database)
     if api_client_factory is None:
         raise SourceError('database %s: pod mode needs a Kubernetes connection' % spec['name'])
+    postgres = _postgres('pod')
     core_v1 = postgres.new_core_v1(api_client_factory())
     extra = {name: spec[name] for name in POD_OPTIONS if spec.get(name) is not None}
     namespace = spec.get('namespace') or 'kfuse'
@@ -293,7 +303,7 @@ def _open_database(spec, api_client_factory, action, chunks=None, clean=False):
 
 
 def check_database_spec(spec, option):
-    """ValueError naming ``option`` unless ``spec`` has a name and exactly one of dsn or pod."""
+    """SourceError naming ``option`` unless ``spec`` has a name and exactly one of dsn or pod."""
     if not spec.get('name'):
         raise SourceError('%s: every database needs a name' % option)
     if bool(spec.get('dsn')) == bool(spec.get('pod')):
@@ -319,11 +329,6 @@ def restore_database(spec, chunks, api_client_factory=None):
     return _open_database(spec, api_client_factory, 'restore', chunks=chunks, clean=bool(spec.get('clean')))
 
 
-def postgres_error_types():
-    """Exception types a database dump or restore raises (for the modules to report)."""
-    return (_postgres().PostgresError,)
-
-
 # -- restoring secrets ------------------------------------------------------------------------------------------
 
 def decide_secret_restore(existing, desired, overwrite):
@@ -344,7 +349,7 @@ def decide_secret_restore(existing, desired, overwrite):
 def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=False):
     """Apply portable ``secrets`` (dicts); ``namespace`` re-targets all of them. Returns one report per secret:
     {name, namespace, action} with action created|unchanged|skipped|replaced (what would happen in check mode)."""
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+    api_exception = _api_exception()
     reports = []
     for secret in secrets:
         desired = portable_secret(secret, namespace=namespace)
@@ -352,7 +357,7 @@ def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=
         desired['metadata']['namespace'] = target_ns
         try:
             current = core_v1.api_client.sanitize_for_serialization(core_v1.read_namespaced_secret(name, target_ns))
-        except ApiException as exc:
+        except api_exception as exc:
             if exc.status != 404:
                 raise SourceError('cannot read secret %s/%s: %s %s' % (target_ns, name, exc.status, exc.reason)) from None
             current = None

@@ -4,9 +4,11 @@
 
 """The tasks of the backup, backup_info and backup_restore modules.
 
-Each ``run_*`` takes the module's params (and check mode), returns the result dict, and raises ``TaskFailed`` with
-the result keys a failure should carry. Bad input raises before any write. The sources come from ``_backup_sources``,
-the store from ``_storage_params``.
+Each ``run_*`` takes the module's params (and check mode), returns the result dict, and raises a ``KfuseError``
+(``TaskFailed`` when the failure carries result keys). Bad input raises ``OptionError`` before any write. A failure
+after something was changed carries ``changed=True`` and what was changed. ``register_secret`` (the module base's)
+receives every secret learned on the way (storage credentials, passwords inside DSNs). The sources come from
+``_backup_sources``, the store from ``_storage_params``; the modules run the tasks through ``KfuseModule.run``.
 """
 
 from __future__ import annotations
@@ -15,23 +17,27 @@ import json
 import os
 
 from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import (
-    SourceError,
     apply_secrets,
     check_database_spec,
     collect_secrets,
     database_item,
     file_item,
     helm_values_item,
-    postgres_error_types,
     restore_database,
 )
 from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import (
-    credential_values,
     open_store_from_params,
     storage_config,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import (
+    DecryptionError,
+    IntegrityError,
+    KfuseError,
+    OptionError,
+    TaskFailed,
+)
 
-COLLECTION_VERSION = '0.2.0'
 ENCRYPT_CHOICES = ('auto', 'always', 'never')
 
 # The options every backup module shares word for word (documented by the backup_set doc fragment).
@@ -62,31 +68,29 @@ def _modules():
     return backup_set, storage, _crypto
 
 
-def _fail_from(exc, secrets=()):
-    """TaskFailed for an exception of the storage, set, crypto, Kubernetes or PostgreSQL layers."""
-    backup_set, storage, _crypto = _modules()
-    text = str(exc)
-    for secret in secrets:
-        if secret and isinstance(secret, str) and len(secret) >= 4:
-            text = text.replace(secret, '********')
-    if isinstance(exc, storage.StorageError):
-        return TaskFailed(text, storage_error=exc.to_dict())
-    if isinstance(exc, _crypto.DecryptionError):
-        return TaskFailed('cannot decrypt the backup set: %s (check encryption_passphrase)' % text)
-    if isinstance(exc, backup_set.IntegrityError):
-        return TaskFailed('integrity check failed: %s' % text)
-    return TaskFailed(text)
+def _no_register(*_values):
+    """Default ``register_secret`` when a task runs outside a module (tests)."""
 
 
-def _task_errors():
-    backup_set, storage, _crypto = _modules()
-    errors = (ValueError, SourceError, storage.StorageError, backup_set.BackupSetError, _crypto.CryptoError)
-    try:
-        errors += postgres_error_types()
-    except ImportError:
-        pass
-    from ansible_collections.kfuse.failover.plugins.module_utils.kube import KubeError  # pylint: disable=import-outside-toplevel
-    return errors + (KubeError,)
+def _register_database_secrets(specs, register_secret):
+    """Register the password of every database spec, and the one inside its DSN."""
+    from ansible_collections.kfuse.failover.plugins.module_utils._postgres import dsn as pg_dsn  # pylint: disable=import-outside-toplevel
+    for spec in specs or ():
+        register_secret(spec.get('password'), spec.get('dsn'))
+        if spec.get('dsn'):
+            try:
+                register_secret(pg_dsn.parse_dsn(spec['dsn']).get('password'))
+            except KfuseError:
+                pass  # check_database_spec reports the malformed DSN, naming the option
+
+
+def _explained(exc):
+    """The error with a hint for the operator when it is a decryption or integrity failure."""
+    if isinstance(exc, DecryptionError):
+        return TaskFailed('cannot decrypt the backup set: %s (check encryption_passphrase)' % exc, **exc.fail_result())
+    if isinstance(exc, IntegrityError) and not str(exc).startswith('integrity check failed'):
+        return TaskFailed('integrity check failed: %s' % exc, **exc.fail_result())
+    return exc
 
 
 def _api_client_factory(params):
@@ -106,8 +110,8 @@ def _api_client_factory(params):
 
 
 def _core_v1(factory):
-    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-    return k8s_client.CoreV1Api(factory())
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    return kube.k8s_client.CoreV1Api(factory())
 
 
 def _check_common(params):
@@ -117,16 +121,16 @@ def _check_common(params):
     if zone is not None:
         try:
             backup_set.zone_prefix(params['prefix'], zone)
-        except ValueError as exc:
-            raise ValueError('zone: %s' % exc) from None
+        except OptionError as exc:
+            raise OptionError('zone: %s' % exc) from None
     if params.get('set_id') and params['set_id'] != 'latest' and backup_set.set_id_time(params['set_id']) is None:
-        raise ValueError('set_id must look like 20260121T100000Z (optionally with -abcdef), got %r' % params['set_id'])
+        raise OptionError('set_id must look like 20260121T100000Z (optionally with -abcdef), got %r' % params['set_id'])
     return config
 
 
-def _open(params, config):
-    store, credentials = open_store_from_params(params, config)
-    return store, credential_values(credentials)
+def _open(params, config, register_secret):
+    store, credentials = open_store_from_params(params, config, register_secret=register_secret)
+    return store
 
 
 # -- backup ---------------------------------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def _plan_backup(params, factory):
     core_v1 = _core_v1(factory) if needs_kube else None
     for position, selection in enumerate(sources.get('secrets') or []):
         if not selection.get('name') and not selection.get('label_selector'):
-            raise ValueError('sources.secrets[%d] needs a name or a label_selector' % position)
+            raise OptionError('sources.secrets[%d] needs a name or a label_selector' % position)
     if sources.get('secrets'):
         items.extend(collect_secrets(core_v1, sources['secrets'], namespace))
     for release in sources.get('helm_releases') or []:
@@ -152,33 +156,33 @@ def _plan_backup(params, factory):
         check_database_spec(spec, 'sources.databases[%d]' % position)
         items.append(database_item(spec, factory))
     if not items:
-        raise ValueError('sources: nothing to back up (the secrets selections matched nothing and no other source '
-                         'was given)' if sources.get('secrets') else 'sources: give at least one of secrets, '
-                         'helm_releases, files or databases')
+        raise OptionError('sources: nothing to back up (the secrets selections matched nothing and no other source '
+                          'was given)' if sources.get('secrets') else 'sources: give at least one of secrets, '
+                          'helm_releases, files or databases')
     seen = set()
     for item in items:
         try:
             key = backup_set.object_key(item.kind, item.name)
-        except ValueError as exc:
-            raise ValueError('sources: %s' % exc) from None
+        except OptionError as exc:
+            raise OptionError('sources: %s' % exc) from None
         if key in seen:
-            raise ValueError('sources: %s %r is listed twice' % (item.kind, item.name))
+            raise OptionError('sources: %s %r is listed twice' % (item.kind, item.name))
         seen.add(key)
         item.key = key
     return items
 
 
 def decide_encryption(mode, has_secrets, passphrase):
-    """Whether to encrypt; ValueError naming encryption_passphrase when it is needed and missing."""
+    """Whether to encrypt; OptionError naming encryption_passphrase when it is needed and missing."""
     if mode not in ENCRYPT_CHOICES:
-        raise ValueError('encrypt must be one of %s, got %r' % (', '.join(ENCRYPT_CHOICES), mode))
+        raise OptionError('encrypt must be one of %s, got %r' % (', '.join(ENCRYPT_CHOICES), mode))
     if mode == 'never':
         return False
     if mode == 'always' and not passphrase:
-        raise ValueError('encrypt=always needs encryption_passphrase')
+        raise OptionError('encrypt=always needs encryption_passphrase')
     if has_secrets and not passphrase:
-        raise ValueError('the set holds Kubernetes secrets, so it is encrypted (encrypt=auto): encryption_passphrase '
-                         'is required, or set encrypt=never to store them in clear')
+        raise OptionError('the set holds Kubernetes secrets, so it is encrypted (encrypt=auto): encryption_passphrase '
+                          'is required, or set encrypt=never to store them in clear')
     return bool(passphrase)
 
 
@@ -197,53 +201,43 @@ def _tools(items):
     tools = {'kfuse.failover': COLLECTION_VERSION}
     if any(item.kind == 'postgres' and item.meta.get('via') == 'dsn' for item in items):
         try:
-            from ansible_collections.kfuse.failover.plugins.module_utils import _postgres  # pylint: disable=import-outside-toplevel
-            tools['pg_dump'] = _postgres.tool_version('pg_dump')
+            from ansible_collections.kfuse.failover.plugins.module_utils._postgres import local  # pylint: disable=import-outside-toplevel
+            tools['pg_dump'] = local.tool_version('pg_dump')
         except Exception:  # pylint: disable=broad-exception-caught
             tools['pg_dump'] = None  # informational only; the dump itself reports a missing tool
     return tools
 
 
-def run_module(module, task, **kwargs):
-    """Run one task on the module's parameters and exit with its result, or fail with the task's message."""
-    try:
-        result = task(module.params, **kwargs)
-    except TaskFailed as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
-
-
-def run_backup(params, check_mode=False, now=None):
+def run_backup(params, check_mode=False, now=None, register_secret=_no_register):
     """Write one backup set (see the backup module); returns the module result."""
     backup_set = _modules()[0]
     started = _monotonic()
-    secrets = [params.get('encryption_passphrase')]
+    _register_database_secrets((params.get('sources') or {}).get('databases'), register_secret)
     try:
         config = _check_common(params)
         keep_last, max_age = params.get('keep_last'), params.get('max_age')
         if keep_last is not None and keep_last < 1:
-            raise ValueError('keep_last must be 1 or more, got %s' % keep_last)
+            raise OptionError('keep_last must be 1 or more, got %s' % keep_last)
         if max_age is not None:
             backup_set.parse_duration(max_age, 'max_age')
         backup_set.parse_duration(params.get('incomplete_after') or backup_set.DEFAULT_INCOMPLETE_AFTER, 'incomplete_after')
         sources = params.get('sources') or {}
         if not any(sources.get(name) for name in ('secrets', 'helm_releases', 'files', 'databases')):
-            raise ValueError('sources: give at least one of secrets, helm_releases, files or databases')
+            raise OptionError('sources: give at least one of secrets, helm_releases, files or databases')
         has_secrets = bool(sources.get('secrets'))
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
         factory = _api_client_factory(params)
         items = _plan_backup(params, factory)
         has_secrets = any(item.kind == 'secret' for item in items)
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
-        store, credential_text = _open(params, config)
-        secrets += credential_text
+        store = _open(params, config, register_secret)
         set_id = params.get('set_id') or backup_set.new_set_id(now, unique=bool(params.get('unique_set_id')))
         location = backup_set.set_prefix(params['prefix'], params['zone'], set_id)
         planned = [dict(item.describe(), key=item.key + (backup_set.ENCRYPTED_SUFFIX if encrypt else ''),
                         encrypted=encrypt) for item in items]
         if check_mode:
             if store.head(location + backup_set.WRITER_NAME) is not None:
-                raise ValueError('set_id: backup set %s already exists' % location)
+                raise OptionError('set_id: backup set %s already exists' % location)
             return {'changed': True, 'set_id': set_id, 'prefix': location, 'encrypted': encrypt, 'objects': planned,
                     'pruned': [], 'elapsed': round(_monotonic() - started, 2)}
         sse = _sse_for(params, config)
@@ -279,10 +273,8 @@ def run_backup(params, check_mode=False, now=None):
                                        'deleted_objects': pruned['deleted_objects']}
         result['elapsed'] = round(_monotonic() - started, 2)
         return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None
+    except KfuseError as exc:
+        raise _explained(exc) from exc
 
 
 def _sse_for(params, config):
@@ -322,10 +314,9 @@ def freshness(store, pattern, zone, now, max_age=None):
     return result
 
 
-def run_info(params, now=None):
+def run_info(params, now=None, register_secret=_no_register):
     """List sets, verify one, report ages and az-service freshness (see the backup_info module)."""
     backup_set = _modules()[0]
-    secrets = [params.get('encryption_passphrase')]
     now = now or backup_set.utcnow()
     try:
         config = _check_common(params)
@@ -334,9 +325,8 @@ def run_info(params, now=None):
             if az_backups.get('max_age') is not None:
                 backup_set.parse_duration(az_backups['max_age'], 'az_backups.max_age')
             if not az_backups.get('prefix'):
-                raise ValueError('az_backups.prefix must not be empty')
-        store, credential_text = _open(params, config)
-        secrets += credential_text
+                raise OptionError('az_backups.prefix must not be empty')
+        store = _open(params, config, register_secret)
         sets = backup_set.list_sets(store, params['prefix'], params.get('zone'))
         with_manifests = params.get('manifests', True)
         complete = [item for item in sets if item.complete]
@@ -369,7 +359,7 @@ def run_info(params, now=None):
         if az_backups:
             zone = az_backups.get('zone') or params.get('zone')
             if not zone:
-                raise ValueError('az_backups.zone is required when zone is not set')
+                raise OptionError('az_backups.zone is required when zone is not set')
             result['az_backups'] = freshness(store, az_backups['prefix'], zone, now, az_backups.get('max_age'))
             if result['az_backups']['stale']:
                 fresh = result['az_backups']
@@ -377,10 +367,8 @@ def run_info(params, now=None):
                                  % (zone, fresh['prefix'], '%s seconds old' % fresh['age_seconds']
                                     if fresh['newest_key'] else 'missing', az_backups['max_age']), **result)
         return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None
+    except KfuseError as exc:
+        raise _explained(exc) from exc
 
 
 def _where(params):
@@ -440,18 +428,18 @@ def _write_local(path, data, check_mode):
     return True
 
 
-def run_restore(params, check_mode=False):
+def run_restore(params, check_mode=False, register_secret=_no_register):
     """Restore secrets, databases and (optionally) Helm values and files from a set (see backup_restore)."""
     backup_set = _modules()[0]
     passphrase = params.get('encryption_passphrase')
-    secrets = [passphrase]
+    _register_database_secrets(params.get('databases'), register_secret)
+    result = {'changed': False, 'secrets': [], 'databases': [], 'files': []}
     try:
         config = _check_common(params)
         databases = params.get('databases') or []
         for position, spec in enumerate(databases):
             check_database_spec(spec, 'databases[%d]' % position)
-        store, credential_text = _open(params, config)
-        secrets += credential_text
+        store = _open(params, config, register_secret)
         chosen = _choose_set(store, params)
         # The key is checked before anything is read or written, so a wrong passphrase restores nothing.
         if chosen.encrypted:
@@ -460,8 +448,7 @@ def run_restore(params, check_mode=False):
                                  set_id=chosen.set_id)
             backup_set.unlock(chosen, passphrase)
         entries = chosen.entries()
-        result = {'changed': False, 'set_id': chosen.set_id, 'prefix': chosen.prefix, 'secrets': [], 'databases': [],
-                  'files': []}
+        result.update({'set_id': chosen.set_id, 'prefix': chosen.prefix})
         for spec in databases:
             matching = [e for e in entries if e['kind'] == 'postgres' and e['name'] == spec['name']]
             if not matching:
@@ -496,10 +483,18 @@ def run_restore(params, check_mode=False):
                                            _api_client_factory(params))
                 report['warnings'] = outcome.get('warnings', [])
             result['databases'].append(report)
-        result['changed'] = (any(r['action'] in ('created', 'replaced') for r in result['secrets'])
-                             or bool(result['databases']) or any(f['changed'] for f in result['files']))
+        result['changed'] = _restore_changed(result)
         return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None
+    except KfuseError as exc:
+        failure = _explained(exc)
+        # What was changed before the failure is reported, and the task says changed.
+        failure.result.setdefault('changed', not check_mode and _restore_changed(result))
+        for key in ('secrets', 'databases', 'files'):
+            failure.result.setdefault(key, result[key])
+        raise failure from exc
+
+
+def _restore_changed(result):
+    return (any(r['action'] in ('created', 'replaced') for r in result['secrets'])
+            or any(r['action'] == 'restored' for r in result['databases'])
+            or any(f['changed'] for f in result['files']))

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
+
 STORAGE_ARGSPEC = {
     'cloud_storage': {'type': 'dict', 'required': True},
     'storage_credentials': {'type': 'dict', 'no_log': True},
@@ -55,21 +57,21 @@ def credential_sources(params):
 
 
 def storage_config(params):
-    """Validated cloud_storage dict; ValueError naming the option otherwise. No request is made."""
+    """Validated cloud_storage dict; OptionError naming the option otherwise. No request is made."""
     from ansible_collections.kfuse.failover.plugins.module_utils import storage  # pylint: disable=import-outside-toplevel
     config = storage.validate_cloud_storage(params['cloud_storage'])
     given = credential_sources(params)
     if len(given) > 1:
-        raise ValueError('storage credentials: use only one of %s, got %s' % (', '.join(CREDENTIAL_OPTIONS), ', '.join(given)))
+        raise OptionError('storage credentials: use only one of %s, got %s' % (', '.join(CREDENTIAL_OPTIONS), ', '.join(given)))
     if not given:
-        raise ValueError('storage credentials: one of storage_credentials, storage_credentials_file, '
-                         'storage_credentials_secret or storage_ambient=true is required')
+        raise OptionError('storage credentials: one of storage_credentials, storage_credentials_file, '
+                          'storage_credentials_secret or storage_ambient=true is required')
     if params.get('storage_timeout') is not None and params['storage_timeout'] <= 0:
-        raise ValueError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
+        raise OptionError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
     sse = params.get('server_side_encryption') or {}
     s3_sse = sse.get('s3') or {}
     if s3_sse and s3_sse.get('mode') not in ('AES256', 'aws:kms'):
-        raise ValueError('server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r' % s3_sse.get('mode'))
+        raise OptionError('server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r' % s3_sse.get('mode'))
     return config
 
 
@@ -98,22 +100,18 @@ def resolve_credentials(params, config):
     return _credentials.resolve(provider, option_names=CREDENTIAL_OPTION_NAMES, **kwargs)
 
 
-def credential_values(credentials):
-    """Every string in a credentials dict, for redacting messages."""
-    values = []
-    for value in (credentials or {}).values():
-        if isinstance(value, str):
-            values.append(value)
-        elif isinstance(value, dict):
-            values.extend(credential_values(value))
-    return values
+def open_store_from_params(params, config=None, register_secret=None):
+    """(store, credentials) for the module's storage options. Raises OptionError, CredentialsError or StorageError.
 
-
-def open_store_from_params(params, config=None):
-    """(store, credentials) for the module's storage options. Raises ValueError or storage.StorageError."""
+    ``register_secret`` (the module base's) receives the credentials as soon as they are read, before any call that
+    could echo them.
+    """
     from ansible_collections.kfuse.failover.plugins.module_utils import storage  # pylint: disable=import-outside-toplevel
     config = config or storage_config(params)
     credentials = resolve_credentials(params, config)
+    if register_secret is not None:
+        from ansible_collections.kfuse.failover.plugins.module_utils import _credentials  # pylint: disable=import-outside-toplevel
+        register_secret(_credentials.secret_values(credentials))
     store = storage.open_store(config, credentials=credentials,
                                server_side_encryption=params.get('server_side_encryption'),
                                validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),

@@ -2,7 +2,8 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Parsing and wire formatting of points in time given by operators (``latest_time``).
+"""The one place for time: points in time (``parse_time``, ``format_time``, ``as_utc``, ``utcnow``) and durations
+(``parse_duration``), for operator input (``latest_time``, ``max_age``) and for manifest time stamps alike.
 
 Accepted input: ISO-8601 / RFC 3339 date-times with or without an offset (no offset means UTC), with a
 ``T`` or a space between date and time and optional seconds (``2026-11-21 10:00``), a bare date (midnight
@@ -34,7 +35,39 @@ _ISO_SHAPE = re.compile(
     r'([Zz]|[+-]\d{2}:?\d{2})?$'
 )
 _UTC = datetime.timezone.utc
+_DURATION = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhdw]?)$')
+_DURATION_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
+
+def utcnow():
+    """The current time, aware, in UTC."""
+    return datetime.datetime.now(_UTC)
+
+
+def as_utc(moment):
+    """``moment`` as an aware UTC datetime (naive means UTC); None means now."""
+    if moment is None:
+        return utcnow()
+    if not isinstance(moment, datetime.datetime):
+        raise TypeError('expected a datetime, got %s' % type(moment).__name__)
+    return moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment.astimezone(_UTC)
+
+
+def parse_duration(value, option='max_age'):
+    """Seconds (int) of ``30d``, ``12h``, ``90m``, ``45s``, ``2w`` or a number of seconds; OptionError names ``option``."""
+    text = value
+    if isinstance(value, bool) or value is None:
+        text = None
+    elif isinstance(value, (int, float)):
+        text = str(value)
+    match = _DURATION.match(text.strip().lower()) if isinstance(text, str) else None
+    if not match:
+        raise OptionError('%s must be a duration such as 30d, 12h, 90m, 45s or a number of seconds, got %r'
+                          % (option, value))
+    seconds = int(float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    if seconds <= 0:
+        raise OptionError('%s must be a positive duration, got %r' % (option, value))
+    return seconds
 
 
 def _bad(value, reason, option):
@@ -84,9 +117,10 @@ def parse_time(value, option='latest_time'):
 
 
 def format_time(moment, time_format='rfc3339'):
-    """Wire form of an aware datetime: rfc3339 ``YYYY-MM-DDTHH:MM:SSZ``, epoch seconds or epoch milliseconds."""
+    """Wire form of a datetime (naive means UTC): rfc3339 ``YYYY-MM-DDTHH:MM:SSZ``, epoch seconds or epoch milliseconds."""
+    moment = as_utc(moment)
     if time_format == 'rfc3339':
-        return moment.astimezone(_UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+        return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
     if time_format == 'epoch':
         return str(int(moment.timestamp()))
     if time_format == 'epoch_ms':
@@ -95,5 +129,5 @@ def format_time(moment, time_format='rfc3339'):
 
 
 def to_wire_time(value, time_format='rfc3339', option='latest_time'):
-    """Parse ``value`` and return it in ``time_format``; raises TimeParseError / ValueError naming the option."""
+    """Parse ``value`` and return it in ``time_format``; raises TimeParseError / OptionError naming the option."""
     return format_time(parse_time(value, option), time_format)

@@ -28,6 +28,7 @@ import time
 import traceback
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status, parse_body
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError  # noqa: F401 (re-exported)
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY,
     full_jitter_delay,
@@ -47,29 +48,11 @@ except ImportError:
 NOT_PROCESSED_STATUSES = (429, 503)
 MAYBE_PROCESSED_STATUSES = (502, 504)
 BODY_LIMIT = 2000
-REDACTED = '********'
 
 # How a failed attempt relates to the server.
 NOT_SENT = 'not_sent'          # never reached the server: safe to retry anything
 MAYBE_SENT = 'maybe_sent'      # may have been processed: only idempotent calls are re-sent
 FATAL = 'fatal'                # retrying cannot help
-
-
-class AzServiceError(Exception):
-    """A failed az-service call: method, URL, HTTP status (None without a response), body (truncated) and message."""
-
-    def __init__(self, message, method=None, url=None, status=None, body=None, attempts=None):
-        super().__init__(message)
-        self.message = message
-        self.method = method
-        self.url = url
-        self.status = status
-        self.body = body
-        self.attempts = attempts
-
-    def to_fail_kwargs(self):
-        """Keyword arguments for AnsibleModule.fail_json."""
-        return {'msg': self.message, 'method': self.method, 'url': self.url, 'status': self.status, 'body': self.body}
 
 
 class AzResponse:
@@ -158,7 +141,6 @@ class AzServiceClient:
         self.transport_note = transport_note
         self.sleep = sleep
         self.rand = rand
-        self.log = []
         self.session = session if session is not None else requests.Session()
         # Passed with every request as well: with trust_env, requests lets REQUESTS_CA_BUNDLE override session.verify.
         self.verify = verify
@@ -174,12 +156,6 @@ class AzServiceClient:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def redact(self, text):
-        """``text`` with the token replaced, whatever the server or a library echoed."""
-        if text is None or not self.token:
-            return text
-        return str(text).replace(self.token, REDACTED)
-
     def _url(self, path):
         return self.base_url + path
 
@@ -188,8 +164,7 @@ class AzServiceClient:
             note = self.transport_note()
             if note:
                 message = '%s; via %s' % (message, note)
-        return AzServiceError(self.redact(message), method=method, url=self.redact(url), status=status,
-                              body=self.redact(truncate(body)), attempts=attempts)
+        return AzServiceError(message, method=method, url=url, status=status, body=truncate(body), attempts=attempts)
 
     def _http_error(self, method, url, response, attempts):
         body = response.text
@@ -240,7 +215,6 @@ class AzServiceClient:
             retry_after_response = None
             if response is not None:
                 code = response.status_code
-                self.log.append({'method': method, 'path': path, 'status': code, 'attempt': attempt})
                 if 200 <= code < 300:
                     return AzResponse(code, response.text, dict(response.headers), attempts=attempt)
                 if code in NOT_PROCESSED_STATUSES:
@@ -256,8 +230,7 @@ class AzServiceClient:
                     raise self._http_error(method, shown_url, response, attempt)
                 failure = self._http_error(method, shown_url, response, attempt)
             else:
-                reason = self.redact(exc)
-                self.log.append({'method': method, 'path': path, 'error': reason, 'attempt': attempt})
+                reason = exc
                 if kind == FATAL:
                     raise self._error('%s %s failed: %s' % (method, shown_url, reason), method, shown_url, attempts=attempt)
                 if kind == MAYBE_SENT and not idempotent:

@@ -80,13 +80,10 @@ class AzServiceError(KfuseError):
         self.body = body
         self.attempts = attempts
 
-    def to_fail_kwargs(self):
-        """Keyword arguments for AnsibleModule.fail_json."""
-        return {'msg': self.message, 'method': self.method, 'url': self.url, 'status': self.status, 'body': self.body}
-
     def fail_result(self):
-        result = self.to_fail_kwargs()
-        del result['msg']
+        result = dict(self.result)
+        result.update({'method': self.method, 'url': self.url, 'status': self.status, 'code': self.status,
+                       'body': self.body})
         return result
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import io
 import threading
 
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import as_reader, read_full
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, StorageError
 
 ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
@@ -56,15 +56,6 @@ def missing_library(provider):
     return missing_library_message(provider), backend.IMPORT_ERROR
 
 
-def redact(text, secrets):
-    """``text`` with every secret value in ``secrets`` replaced by ``********``."""
-    text = str(text)
-    for secret in secrets or ():
-        if secret and isinstance(secret, str) and len(secret) >= 4:
-            text = text.replace(secret, '********')
-    return text
-
-
 def one_line(text, limit=500):
     """First non-empty line of ``text``, trimmed: provider messages can be multi-line dumps."""
     for line in str(text).splitlines():
@@ -72,77 +63,6 @@ def one_line(text, limit=500):
         if line:
             return line if len(line) <= limit else line[:limit] + '...'
     return ''
-
-
-def read_full(source, size):
-    """Up to ``size`` bytes from a file-like, looping over short reads; b'' only at end of data."""
-    chunks = []
-    remaining = size
-    while remaining > 0:
-        data = source.read(remaining)
-        if not data:
-            break
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError('source.read() must return bytes, got %s' % type(data).__name__)
-        chunks.append(bytes(data))
-        remaining -= len(data)
-    return chunks[0] if len(chunks) == 1 else b''.join(chunks)
-
-
-def as_reader(source):
-    """A binary file-like for ``source`` (bytes, bytearray, memoryview or anything with read(n))."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source))
-    if hasattr(source, 'read'):
-        return source
-    raise TypeError('put() source must be bytes or a binary file-like object with read(n), got %s'
-                    % type(source).__name__)
-
-
-class PrefixedReader(io.RawIOBase):
-    """A reader that yields ``head`` bytes first, then the rest of ``source``: lets a backend peek a part.
-
-    ``tell()`` counts the bytes handed out; ``seek()`` only to the current position (a forward-only stream).
-    """
-
-    def __init__(self, head, source):
-        super().__init__()
-        self._head = memoryview(head)
-        self._source = source
-        self._position = 0
-
-    def readable(self):
-        return True
-
-    def tell(self):
-        return self._position
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        if (whence == io.SEEK_SET and offset == self._position) or (whence == io.SEEK_CUR and offset == 0):
-            return self._position
-        raise io.UnsupportedOperation('this stream can only be read forward')
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            data = bytes(self._head) + (self._source.read() or b'')
-            self._head = memoryview(b'')
-        elif self._head:
-            # Always fill the request: uploaders take a short read for the end of the data.
-            data = bytes(self._head[:size])
-            self._head = self._head[size:]
-            if not self._head:
-                self._head = memoryview(b'')
-                if len(data) < size:
-                    data += read_full(self._source, size - len(data))
-        else:
-            data = read_full(self._source, size)
-        self._position += len(data)
-        return data
-
-    def readinto(self, buffer):
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
 
 
 def iter_parts(source, part_size):
@@ -238,20 +158,6 @@ def upload_parts(parts, upload, max_concurrency=DEFAULT_CONCURRENCY):
     if errors:
         raise errors[0]
     return [future.result() for future in futures]
-
-
-def rechunk(chunks, chunk_size):
-    """Re-slice an iterator of byte strings into pieces of ``chunk_size`` (the last may be shorter)."""
-    pending = bytearray()
-    for chunk in chunks:
-        if not chunk:
-            continue
-        pending += chunk
-        while len(pending) >= chunk_size:
-            yield bytes(pending[:chunk_size])
-            del pending[:chunk_size]
-    if pending:
-        yield bytes(pending)
 
 
 class ObjectStore:
@@ -351,7 +257,7 @@ def validate_cloud_storage(cloud_storage):
     unknown = sorted(set(cloud_storage) - known)
     if unknown:
         raise OptionError('cloud_storage has unknown option(s) %s; accepted: %s'
-                         % (', '.join(unknown), ', '.join(sorted(known))))
+                          % (', '.join(unknown), ', '.join(sorted(known))))
     result = {'type': kind}
     if 'useSecret' in cloud_storage:
         use_secret = cloud_storage['useSecret']
@@ -371,12 +277,12 @@ def validate_cloud_storage(cloud_storage):
     section = cloud_storage.get(kind)
     if not isinstance(section, dict):
         raise OptionError('cloud_storage.%s must be a dict (%s), got %s'
-                         % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
+                          % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
     allowed = _SECTION_KEYS[kind]
     unknown = sorted(set(section) - set(allowed))
     if unknown:
         raise OptionError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
-                         % (kind, ', '.join(unknown), ', '.join(allowed)))
+                          % (kind, ', '.join(unknown), ', '.join(allowed)))
     normalised = {}
     for name in allowed:
         value = _require_str(section.get(name), 'cloud_storage.%s.%s' % (kind, name), required=name in _REQUIRED[kind])
@@ -390,7 +296,7 @@ def validate_cloud_storage(cloud_storage):
         container = normalised['container']
         if not (3 <= len(container) <= 63) or not all(c.islower() or c.isdigit() or c == '-' for c in container):
             raise OptionError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
-                             % container)
+                              % container)
         url = normalised.get('account_url')
         if url and not url.startswith(('http://', 'https://')):
             raise OptionError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
@@ -406,12 +312,6 @@ _SECTION_HELP = {'s3': 'region and bucket', 'gcs': 'bucket', 'azure': 'container
 def _check_bucket_name(name, path):
     if not (3 <= len(name) <= 222) or '/' in name or name != name.strip():
         raise OptionError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
-
-
-def container_of(cloud_storage):
-    """The bucket or container name of a validated cloud_storage dict."""
-    kind = cloud_storage['type']
-    return cloud_storage[kind]['container' if kind == 'azure' else 'bucket']
 
 
 def open_store(cloud_storage, credentials=None, server_side_encryption=None, validate_certs=True, ca_path=None,

@@ -159,8 +159,8 @@ elapsed:
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_activate_params
-from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, TimeParseError, to_wire_time
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, to_wire_time
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, TimeParseError
 
 
 def decide(status, zone, force):
@@ -218,7 +218,7 @@ def main():
         try:
             latest_time = to_wire_time(p['latest_time'], p['latest_time_format'])
         except TimeParseError as exc:
-            module.fail_json(msg=str(exc))
+            module.fail_from_exception(exc)
     params = build_activate_params({'zone': zone, 'latest_time': latest_time, 'source_namespace': p['source_namespace'],
                                     'source_force': p['source_force'], 'batch_size': p['batch_size']}, p['extra_params'])
 
@@ -241,7 +241,7 @@ def main():
             try:
                 answer = client.activate(zone, params)
             except AzServiceError as exc:
-                module.fail_on_error(exc, params=params)
+                module.fail_from_exception(exc, params=params)
             result['response'] = answer.as_dict()
         if p['wait']:
             status, response, result['progress'], result['elapsed'] = module.wait_for(

@@ -102,7 +102,7 @@ elapsed:
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_pause_params
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
 
 PAUSED_STATES = ('paused', 'standby')
 
@@ -140,7 +140,7 @@ def main():
                 exc.message = ('%s. The az-service refused to pause, most likely because its Kafka flush check failed; '
                                'fix the zone, or set force=true to pause without the check (unflushed data may be lost)'
                                % exc.message)
-            module.fail_on_error(exc)
+            module.fail_from_exception(exc)
 
         if module.params['wait']:
             status, response, result['progress'], result['elapsed'] = module.wait_for(

@@ -94,7 +94,7 @@ alerts_state_known:
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
 from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import merge_extra_params
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
 
 
 def main():
@@ -120,7 +120,7 @@ def main():
         try:
             result['response'] = client.resume(params).as_dict()
         except AzServiceError as exc:
-            module.fail_on_error(exc)
+            module.fail_from_exception(exc)
         status, response = module.read_status(client)
         if module.params['wait'] and status['alerts_silenced'] is True:
             status, response, result['progress'], result['elapsed'] = module.wait_for(

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _az_module, kube
-from ansible_collections.kfuse.failover.tests.unit.module_args import patch_module_args
+from ansible_collections.kfuse.failover.tests.unit.module_runner import patch_module_args
 
 
 class Failed(Exception):

@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from ansible_collections.kfuse.failover.plugins.filter.portable_secret import FilterModule
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as sources
 from ansible_collections.kfuse.failover.plugins.module_utils import _storage_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 
 def b64(text):
@@ -270,7 +271,7 @@ def storage_params(**overrides):
     ({'server_side_encryption': {'s3': {'mode': 'rot13'}}}, 'server_side_encryption.s3.mode must be one of'),
 ])
 def test_storage_config_fails_naming_the_option(overrides, message):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(KfuseError) as info:
         _storage_params.storage_config(storage_params(**overrides))
     assert message in str(info.value)
 

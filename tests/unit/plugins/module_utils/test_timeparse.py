@@ -16,6 +16,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import (
     parse_time,
     to_wire_time,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 TEN_UTC = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=datetime.timezone.utc)
 TEN_EPOCH = int(TEN_UTC.timestamp())
@@ -67,5 +68,5 @@ def test_rfc3339_drops_fractions_and_epoch_ms_keeps_them():
 
 
 def test_unknown_format_is_refused():
-    with pytest.raises(ValueError, match='latest_time_format'):
+    with pytest.raises(KfuseError, match='latest_time_format'):
         format_time(TEN_UTC, 'iso')

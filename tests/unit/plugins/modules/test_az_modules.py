@@ -318,7 +318,7 @@ def test_resume_when_shape_has_no_alerts_field(run_module):
     result, failed_ = run_module(az_resume.main, URL, client)
     assert not failed_ and result['changed'] is True and len(client.posts) == 1
     assert result['alerts_state_known'] is False
-    assert any('does not say whether alerts are silenced' in w for w in result.get('warnings', []))
+    assert any('does not say whether alerts are silenced' in w for w in result.get('warnings', [])), result.get('warnings')
 
 
 def test_resume_check_mode(run_module):

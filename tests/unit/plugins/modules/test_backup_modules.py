@@ -39,7 +39,7 @@ def fixture_world(monkeypatch):
          'type': 'Opaque', 'data': {'password': b64('pg-secret')}},
         helm_storage_secret('kfuse', 1, 'deployed', {'global': {'zone': 'az1'}}),
     ])
-    monkeypatch.setattr(tasks, 'open_store_from_params', lambda params, config=None: (store, None))
+    monkeypatch.setattr(tasks, 'open_store_from_params', lambda params, config=None, register_secret=None: (store, None))
     monkeypatch.setattr(tasks, '_core_v1', lambda factory: core)
     monkeypatch.setattr(_crypto, 'DEFAULT_KDF_PARAMS', {'n': 2 ** 10, 'r': 8, 'p': 1})
     return store, core
@@ -171,8 +171,8 @@ def test_retention_keeps_the_newest_sets(world, run_module, monkeypatch, tmp_pat
     ids = []
     real_run = tasks.run_backup
     for day in range(4):
-        monkeypatch.setattr(tasks, 'run_backup', lambda params, check_mode=False, d=day: real_run(
-            params, check_mode, now=base + datetime.timedelta(days=d)))
+        monkeypatch.setattr(tasks, 'run_backup', lambda params, check_mode=False, d=day, **kwargs: real_run(
+            params, check_mode, now=base + datetime.timedelta(days=d), **kwargs))
         result, failed = run_module(backup.main, base_args(sources={'files': [{'path': str(path)}]}, keep_last=2))
         assert not failed, result
         ids.append(result['set_id'])
