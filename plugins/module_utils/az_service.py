@@ -27,7 +27,7 @@ import random
 import time
 import traceback
 
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status, parse_body
+from ansible_collections.kfuse.failover.plugins.module_utils._az_status import normalize_status, parse_body
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError  # noqa: F401 (re-exported)
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY,
@@ -124,12 +124,13 @@ class AzServiceClient:
 
     ``session`` may be injected (tests); otherwise one is made with the TLS and token settings.
     ``transport_note`` is an optional callable whose text is appended to connection errors (the port-forward
-    relay uses it to tell what went wrong on its side).
+    relay uses it to tell what went wrong on its side). ``status_map`` is the modules' option of that name
+    (see ``_az_status``).
     """
 
     def __init__(self, base_url, token=None, verify=True, cert=None, timeout=30.0, retries=5, retry_delay=1.0,
                  max_delay=DEFAULT_MAX_DELAY, session=None, trust_env=True, transport_note=None,
-                 sleep=time.sleep, rand=random.random):
+                 sleep=time.sleep, rand=random.random, status_map=None):
         if not HAS_REQUESTS:
             raise AzServiceError('the requests Python library is required')
         self.base_url = base_url.rstrip('/')
@@ -139,6 +140,7 @@ class AzServiceClient:
         self.retry_delay = max(0.0, float(retry_delay))
         self.max_delay = max_delay
         self.transport_note = transport_note
+        self.status_map = status_map
         self.sleep = sleep
         self.rand = rand
         self.session = session if session is not None else requests.Session()
@@ -260,7 +262,7 @@ class AzServiceClient:
     def get_status(self):
         """GET /status: (normalised status dict, AzResponse)."""
         response = self.request('GET', '/status')
-        return normalize_status(response.text), response
+        return normalize_status(response.text, self.status_map), response
 
     def pause(self, params=None):
         """POST /pause (params from _az_wire.build_pause_params)."""

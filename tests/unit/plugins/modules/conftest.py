@@ -11,7 +11,7 @@ import json
 import pytest
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status
+from ansible_collections.kfuse.failover.plugins.module_utils._az_status import normalize_status
 from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzResponse
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
 from ansible_collections.kfuse.failover.tests.unit.module_runner import run_module
@@ -20,19 +20,20 @@ from ansible_collections.kfuse.failover.tests.unit.module_runner import run_modu
 class FakeClient:
     """Stands in for AzServiceClient: /status bodies in order (the last repeats) and scripted POST answers."""
 
-    def __init__(self, statuses, answers=None):
+    def __init__(self, statuses, answers=None, status_map=None):
         self.statuses = [s if isinstance(s, (str, Exception)) else json.dumps(s) for s in statuses]
         self.answers = answers or {}
         self.posts = []
         self.status_reads = 0
         self.closed = False
+        self.status_map = status_map
 
     def get_status(self):
         self.status_reads += 1
         body = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         if isinstance(body, Exception):
             raise body
-        return normalize_status(body), AzResponse(200, body)
+        return normalize_status(body, self.status_map), AzResponse(200, body)
 
     def _post(self, path, params):
         self.posts.append((path, dict(params or {})))
