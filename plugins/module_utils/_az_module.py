@@ -11,7 +11,6 @@ decision on the current /status -> at most one POST -> optional wait -> ``exit_j
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import math
 import os
 import urllib.parse
@@ -26,6 +25,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils._az_status import (
     STATUS_MAP_STATES,
     check_status_map,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
 from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter
 from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KubeError, OptionError, WaitError
@@ -91,15 +91,6 @@ def status_summary(status):
     }
 
 
-def _is_loopback(host):
-    if host in ('localhost', 'localhost.localdomain'):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class AzServiceModule(KfuseModule):
     """The module base (KfuseModule) with the az-service connection options, their checks and a client factory."""
 
@@ -155,7 +146,7 @@ class AzServiceModule(KfuseModule):
                 self.fail_json(msg='url must not carry credentials (user:password@host); use the token option')
             if parsed.scheme not in ('https', 'http') or not parsed.hostname:
                 self.fail_json(msg='url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
-            if parsed.scheme == 'http' and params['token'] and not _is_loopback(parsed.hostname):
+            if parsed.scheme == 'http' and params['token'] and not is_loopback(parsed.hostname):
                 if not params['allow_insecure_token']:
                     self.fail_json(msg='refusing to send token over plain http to %s; use an https url or set '
                                        'allow_insecure_token=true' % parsed.hostname)
@@ -210,7 +201,7 @@ class AzServiceModule(KfuseModule):
             parsed = urllib.parse.urlparse(base_url)
             # A plain-http loopback URL is exempt from the token rule because the request stays on this machine:
             # environment proxies (HTTP_PROXY) would send it, token and all, elsewhere, so they are not used.
-            trust_env = not (parsed.scheme == 'http' and _is_loopback(parsed.hostname))
+            trust_env = not (parsed.scheme == 'http' and is_loopback(parsed.hostname))
         else:
             try:
                 base_url = self._open_relay()

@@ -23,7 +23,7 @@ import json
 import os
 import re
 
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import SourceError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import PostgresError, SourceError
 
 try:
     import yaml
@@ -42,6 +42,24 @@ GZIP_MAGIC = b'\x1f\x8b'
 
 # -- portable secrets -------------------------------------------------------------------------------------------
 
+def check_secret_shape(secret):
+    """SourceError naming the field unless ``secret`` has the shape of a Kubernetes Secret in API form."""
+    if not isinstance(secret, dict):
+        raise SourceError('a Secret must be a mapping, got %s' % type(secret).__name__)
+    if secret.get('kind') not in (None, 'Secret'):
+        raise SourceError('kind must be Secret, got %r' % (secret.get('kind'),))
+    metadata = secret.get('metadata')
+    if not isinstance(metadata, dict) or not isinstance(metadata.get('name'), str) or not metadata['name'].strip():
+        raise SourceError('metadata.name must be a non-empty string (a Secret as the API returns it)')
+    for field in ('labels', 'annotations'):
+        if metadata.get(field) is not None and not isinstance(metadata[field], dict):
+            raise SourceError('metadata.%s must be a mapping, got %s' % (field, type(metadata[field]).__name__))
+    for field in ('data', 'stringData'):
+        value = secret.get(field)
+        if value is not None and (not isinstance(value, dict) or not all(isinstance(k, str) for k in value)):
+            raise SourceError('%s must be a mapping of key names to values, got %s' % (field, type(value).__name__))
+
+
 def portable_secret(secret, namespace=None):
     """Copy of ``secret`` (a dict in API form) without cluster-bound fields; ``namespace`` re-targets it.
 
@@ -49,8 +67,7 @@ def portable_secret(secret, namespace=None):
     markers, status and the kubectl last-applied annotation; keeps name, namespace, labels, other annotations,
     type, data, stringData and immutable.
     """
-    if not isinstance(secret, dict):
-        raise SourceError('a Secret must be a mapping, got %s' % type(secret).__name__)
+    check_secret_shape(secret)
     result = copy.deepcopy(secret)
     result.pop('status', None)
     result['apiVersion'] = result.get('apiVersion') or 'v1'
@@ -310,6 +327,22 @@ def check_database_spec(spec, option):
         raise SourceError('%s: database %s needs exactly one of dsn or pod' % (option, spec['name']))
     if spec.get('password') is not None and spec.get('password_env'):
         raise SourceError('%s: database %s: password and password_env are mutually exclusive' % (option, spec['name']))
+    from ansible_collections.kfuse.failover.plugins.module_utils import _names  # pylint: disable=import-outside-toplevel
+    if spec.get('password_env'):
+        _names.check_env_name(spec['password_env'], option + '.password_env')
+    if spec.get('pod'):
+        _names.check_object_name(spec['pod'], option + '.pod', 'Pod')
+        if spec.get('namespace'):
+            _names.check_namespace(spec['namespace'], option + '.namespace')
+    if spec.get('password') is not None and ('\n' in spec['password'] or '\r' in spec['password']):
+        raise SourceError('%s.password: a password with a line break cannot be sent to the pod' % option)
+    if spec.get('dsn'):
+        from ansible_collections.kfuse.failover.plugins.module_utils._postgres import dsn  # pylint: disable=import-outside-toplevel
+        try:
+            dsn.parse_dsn(spec['dsn'])
+        except PostgresError as exc:
+            # The DSN itself is never quoted: it may hold a password.
+            raise SourceError('%s.dsn: %s' % (option, str(exc).split(' after ', maxsplit=1)[0])) from None
 
 
 def database_item(spec, api_client_factory=None):

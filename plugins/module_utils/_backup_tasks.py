@@ -25,6 +25,12 @@ from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources imp
     helm_values_item,
     restore_database,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils._backup_set.layout import check_segment
+from ansible_collections.kfuse.failover.plugins.module_utils._names import (
+    check_label_selector,
+    check_namespace,
+    check_object_name,
+)
 from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import (
     open_store_from_params,
     storage_config,
@@ -39,6 +45,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils.errors import (
 )
 
 ENCRYPT_CHOICES = ('auto', 'always', 'never')
+MIN_PASSPHRASE = 12
 
 # The options every backup module shares word for word (documented by the backup_set doc fragment).
 BACKUP_SET_ARGSPEC = {
@@ -117,6 +124,15 @@ def _core_v1(factory):
 def _check_common(params):
     backup_set, _storage, _crypto = _modules()
     config = storage_config(params)
+    prefix = params.get('prefix') or ''
+    for segment in prefix.strip('/').split('/') if prefix.strip('/') else []:
+        try:
+            check_segment(segment, 'prefix segment')
+        except OptionError as exc:
+            raise OptionError('prefix: %s (a prefix is "/"-separated names, no empty, "." or ".." segments)'
+                              % exc) from None
+    if params.get('namespace') is not None:
+        check_namespace(params['namespace'], 'namespace')
     zone = params.get('zone')
     if zone is not None:
         try:
@@ -143,17 +159,13 @@ def _plan_backup(params, factory):
     items = []
     needs_kube = sources.get('secrets') or sources.get('helm_releases')
     core_v1 = _core_v1(factory) if needs_kube else None
-    for position, selection in enumerate(sources.get('secrets') or []):
-        if not selection.get('name') and not selection.get('label_selector'):
-            raise OptionError('sources.secrets[%d] needs a name or a label_selector' % position)
     if sources.get('secrets'):
         items.extend(collect_secrets(core_v1, sources['secrets'], namespace))
     for release in sources.get('helm_releases') or []:
         items.append(helm_values_item(core_v1, release['name'], release.get('namespace') or namespace))
     for spec in sources.get('files') or []:
         items.append(file_item(spec['path'], spec.get('name')))
-    for position, spec in enumerate(sources.get('databases') or []):
-        check_database_spec(spec, 'sources.databases[%d]' % position)
+    for spec in sources.get('databases') or []:
         items.append(database_item(spec, factory))
     if not items:
         raise OptionError('sources: nothing to back up (the secrets selections matched nothing and no other source '
@@ -173,7 +185,11 @@ def _plan_backup(params, factory):
 
 
 def decide_encryption(mode, has_secrets, passphrase):
-    """Whether to encrypt; OptionError naming encryption_passphrase when it is needed and missing."""
+    """Whether to encrypt; OptionError naming encryption_passphrase when it is needed and missing or too short.
+
+    ``has_secrets``: the set holds sensitive items (Kubernetes secrets, Helm values, files), which are encrypted
+    or refused unless encrypt=never says to store them in clear.
+    """
     if mode not in ENCRYPT_CHOICES:
         raise OptionError('encrypt must be one of %s, got %r' % (', '.join(ENCRYPT_CHOICES), mode))
     if mode == 'never':
@@ -181,9 +197,36 @@ def decide_encryption(mode, has_secrets, passphrase):
     if mode == 'always' and not passphrase:
         raise OptionError('encrypt=always needs encryption_passphrase')
     if has_secrets and not passphrase:
-        raise OptionError('the set holds Kubernetes secrets, so it is encrypted (encrypt=auto): encryption_passphrase '
-                          'is required, or set encrypt=never to store them in clear')
+        raise OptionError('the set holds Kubernetes secrets, Helm values or files, so it is encrypted (encrypt=auto): '
+                          'encryption_passphrase is required, or set encrypt=never to store them in clear')
+    if passphrase and len(passphrase) < MIN_PASSPHRASE:
+        raise OptionError('encryption_passphrase must be at least %d characters: it is the only key to the set, and '
+                          'scrypt slows down guessing but cannot make a short passphrase strong' % MIN_PASSPHRASE)
     return bool(passphrase)
+
+
+def check_sources(sources):
+    """Every source option checked before anything is read or written (OptionError naming the option)."""
+    for position, selection in enumerate(sources.get('secrets') or []):
+        where = 'sources.secrets[%d]' % position
+        if not selection.get('name') and not selection.get('label_selector'):
+            raise OptionError('%s needs a name or a label_selector' % where)
+        if selection.get('name'):
+            check_object_name(selection['name'], where + '.name', 'Secret')
+        if selection.get('label_selector'):
+            check_label_selector(selection['label_selector'], where + '.label_selector')
+        if selection.get('namespace'):
+            check_namespace(selection['namespace'], where + '.namespace')
+    for position, release in enumerate(sources.get('helm_releases') or []):
+        where = 'sources.helm_releases[%d]' % position
+        if len(release.get('name') or '') > 53:
+            raise OptionError('%s.name must be a Helm release name (at most 53 characters), got %r'
+                              % (where, release.get('name')))
+        check_object_name(release.get('name'), where + '.name', 'Helm release')
+        if release.get('namespace'):
+            check_namespace(release['namespace'], where + '.namespace')
+    for position, spec in enumerate(sources.get('databases') or []):
+        check_database_spec(spec, 'sources.databases[%d]' % position)
 
 
 def _source_info(params, factory, items):
@@ -224,11 +267,12 @@ def run_backup(params, check_mode=False, now=None, register_secret=_no_register)
         sources = params.get('sources') or {}
         if not any(sources.get(name) for name in ('secrets', 'helm_releases', 'files', 'databases')):
             raise OptionError('sources: give at least one of secrets, helm_releases, files or databases')
-        has_secrets = bool(sources.get('secrets'))
+        check_sources(sources)
+        has_secrets = any(sources.get(name) for name in ('secrets', 'helm_releases', 'files'))
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
         factory = _api_client_factory(params)
         items = _plan_backup(params, factory)
-        has_secrets = any(item.kind == 'secret' for item in items)
+        has_secrets = any(item.sensitive for item in items)
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
         store = _open(params, config, register_secret)
         set_id = params.get('set_id') or backup_set.new_set_id(now, unique=bool(params.get('unique_set_id')))
@@ -439,6 +483,15 @@ def run_restore(params, check_mode=False, register_secret=_no_register):
         databases = params.get('databases') or []
         for position, spec in enumerate(databases):
             check_database_spec(spec, 'databases[%d]' % position)
+        dest = params.get('dest')
+        if dest and os.path.exists(dest) and not os.path.isdir(dest):
+            raise OptionError('dest: %s exists and is not a directory; give a directory for the Helm values and files'
+                              % dest)
+        for name in params.get('secrets') or []:
+            namespace, _sep, secret = name.rpartition('/')
+            check_object_name(secret, 'secrets', 'Secret')
+            if namespace:
+                check_namespace(namespace, 'secrets (namespace/name)')
         store = _open(params, config, register_secret)
         chosen = _choose_set(store, params)
         # The key is checked before anything is read or written, so a wrong passphrase restores nothing.
@@ -456,6 +509,13 @@ def run_restore(params, check_mode=False, register_secret=_no_register):
                 raise TaskFailed('databases: backup set %s has no dump of database %s (dumps: %s)'
                                  % (chosen.set_id, spec['name'], present), **result)
         names = params.get('secrets')
+        if names and params.get('restore_secrets', True):
+            missing = [name for name in names
+                       if not any(e['kind'] == 'secret' and _wanted_secret(e, [name]) for e in entries)]
+            if missing:
+                present = ', '.join(e['name'] for e in entries if e['kind'] == 'secret') or 'none'
+                raise TaskFailed('secrets: backup set %s has no secret %s (secrets: %s); nothing was restored'
+                                 % (chosen.set_id, ', '.join(missing), present), **result)
         secret_entries = [e for e in entries if e['kind'] == 'secret' and _wanted_secret(e, names)] \
             if params.get('restore_secrets', True) else []
         # Every secret is read, checked and decrypted before the first one is applied: all or nothing.

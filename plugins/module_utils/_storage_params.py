@@ -12,6 +12,10 @@
 
 from __future__ import annotations
 
+import math
+import urllib.parse
+
+from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
 
 STORAGE_ARGSPEC = {
@@ -33,6 +37,7 @@ STORAGE_ARGSPEC = {
         'azure': {'type': 'dict'},
     }},
     'storage_timeout': {'type': 'float', 'default': 60.0},
+    'allow_insecure_credentials': {'type': 'bool', 'default': False},
 }
 
 KUBE_ARGSPEC = {
@@ -68,6 +73,14 @@ def storage_config(params):
                           'storage_credentials_secret or storage_ambient=true is required')
     if params.get('storage_timeout') is not None and params['storage_timeout'] <= 0:
         raise OptionError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
+    if params.get('storage_timeout') is not None and not math.isfinite(params['storage_timeout']):
+        raise OptionError('storage_timeout must be a finite number of seconds, got %s' % params['storage_timeout'])
+    endpoint = urllib.parse.urlparse(config.get('endpoint_url') or (config.get('azure') or {}).get('account_url') or '')
+    explicit = [name for name in given if name != 'storage_ambient']
+    if endpoint.scheme == 'http' and explicit and not is_loopback(endpoint.hostname) \
+            and not params.get('allow_insecure_credentials'):
+        raise OptionError('refusing to send %s over plain http to %s; use an https endpoint or set '
+                          'allow_insecure_credentials=true' % (explicit[0], endpoint.hostname))
     sse = params.get('server_side_encryption') or {}
     s3_sse = sse.get('s3') or {}
     if s3_sse and s3_sse.get('mode') not in ('AES256', 'aws:kms'):
@@ -117,3 +130,15 @@ def open_store_from_params(params, config=None, register_secret=None):
                                validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                                timeout=params.get('storage_timeout') or 60)
     return store, credentials
+
+
+def storage_warnings(params):
+    """Warnings the backup modules give about their storage options (the az modules warn the same way)."""
+    warnings = []
+    if not params.get('validate_certs', True):
+        warnings.append('validate_certs=false: the storage endpoint certificate is not verified')
+    endpoint = urllib.parse.urlparse((params.get('cloud_storage') or {}).get('endpoint_url') or '')
+    if endpoint.scheme == 'http' and params.get('allow_insecure_credentials') and not is_loopback(endpoint.hostname):
+        warnings.append('storage credentials are sent over plain http to %s (allow_insecure_credentials=true)'
+                        % endpoint.hostname)
+    return warnings

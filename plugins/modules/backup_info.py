@@ -152,7 +152,7 @@ storage_error:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
-from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import STORAGE_ARGSPEC
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import STORAGE_ARGSPEC, storage_warnings
 from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
 
@@ -171,6 +171,8 @@ def main():
         }},
     })
     module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
+    for warning in storage_warnings(module.params):
+        module.warn(warning)
     module.run(tasks.run_info, module.params, register_secret=module.register_secret)
 
 

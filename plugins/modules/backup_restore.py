@@ -45,6 +45,7 @@ options:
   secrets:
     description:
       - Restore only these secrets (C(name) or C(namespace/name)). All of the set's secrets when omitted.
+      - A name the set does not hold fails the task before anything is restored.
     type: list
     elements: str
   namespace:
@@ -106,7 +107,10 @@ options:
   dest:
     description:
       - Directory to write the set's Helm values (C(helm/<release>/values.yaml)) and files (C(files/<name>)) into,
-        mode 0600. Not written when omitted.
+        mode 0600. Not written when omitted. An existing path that is not a directory fails the task before anything
+        is restored.
+      - When the task fails after restoring something, its result says C(changed=true) and lists what was done in
+        RV(secrets), RV(databases) and RV(files).
     type: path
 extends_documentation_fragment:
   - kfuse.failover.backup_set
@@ -205,7 +209,7 @@ storage_error:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
-from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC, storage_warnings
 from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
 
@@ -226,6 +230,8 @@ def main():
         'dest': {'type': 'path'},
     })
     module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
+    for warning in storage_warnings(module.params):
+        module.warn(warning)
     module.run(tasks.run_restore, module.params, check_mode=module.check_mode, register_secret=module.register_secret)
 
 

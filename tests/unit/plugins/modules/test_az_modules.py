@@ -77,7 +77,6 @@ def failed(error='no backups for zone az1'):
     (az_status, dict(URL, ca_path='/nonexistent/ca.pem'), 'ca_path: no such file'),
     (az_status, dict(URL, client_cert='/nonexistent/c.pem'), 'client_cert: no such file'),
     (az_status, dict(URL, status_map={'where': 'x'}), 'where'),
-    (az_status, dict(URL, status_map={'active': [{'a': 1}]}), 'status_map'),
     (az_status, dict(URL, status_map={'state': 'a..b'}), 'status_map.state must be a dotted path'),
     (az_status, dict(URL, unreadable_status_limit=0), 'unreadable_status_limit must be 1 or more'),
     (az_activate, dict(URL, zone='az1', batch_size=10 ** 9), 'batch_size must be a positive integer up to 10000'),
