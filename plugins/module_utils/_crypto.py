@@ -46,6 +46,7 @@ import os
 import struct
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import pop_bytes
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import CryptoError, DecryptionError
 
 try:
@@ -256,16 +257,7 @@ class EncryptingReader:
             size = self._buffered
         while self._buffered < size and not self._finished:
             self._encrypt_next()
-        parts = []
-        wanted = min(size, self._buffered)
-        while wanted > 0:
-            piece = self._out.popleft()
-            if len(piece) > wanted:
-                self._out.appendleft(piece[wanted:])
-                piece = piece[:wanted]
-            parts.append(piece)
-            wanted -= len(piece)
-        data = parts[0] if len(parts) == 1 else b''.join(parts)
+        data = pop_bytes(self._out, min(size, self._buffered))
         self._buffered -= len(data)
         self.stored_bytes += len(data)
         return data

@@ -31,6 +31,19 @@ def read_full(source, size):
     return chunks[0] if len(chunks) == 1 else b''.join(chunks)
 
 
+def pop_bytes(blocks, wanted):
+    """The first ``wanted`` bytes of a deque of byte blocks, taken off it (a block is split when needed)."""
+    parts = []
+    while wanted > 0:
+        block = blocks.popleft()
+        if len(block) > wanted:
+            blocks.appendleft(block[wanted:])
+            block = block[:wanted]
+        parts.append(block)
+        wanted -= len(block)
+    return parts[0] if len(parts) == 1 else b''.join(parts)
+
+
 def as_reader(source):
     """A binary file-like for ``source`` (bytes, bytearray, memoryview, str as UTF-8, or anything with read(n))."""
     if isinstance(source, str):
@@ -179,16 +192,7 @@ class PrefetchingReader:
             if block:
                 self._blocks.append(block)
                 self._buffered += len(block)
-        parts = []
-        wanted = min(size, self._buffered)
-        while wanted > 0:
-            block = self._blocks.popleft()
-            if len(block) > wanted:
-                self._blocks.appendleft(block[wanted:])
-                block = block[:wanted]
-            parts.append(block)
-            wanted -= len(block)
-        data = parts[0] if len(parts) == 1 else b''.join(parts)
+        data = pop_bytes(self._blocks, min(size, self._buffered))
         self._buffered -= len(data)
         return data
 

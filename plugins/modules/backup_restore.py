@@ -208,7 +208,7 @@ storage_error:
   type: dict
 '''
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_read, _backup_tasks as tasks
 from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC, storage_warnings
 from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
@@ -232,7 +232,7 @@ def main():
     module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
     for warning in storage_warnings(module.params):
         module.warn(warning)
-    module.run(tasks.run_restore, module.params, check_mode=module.check_mode, register_secret=module.register_secret)
+    module.run(_backup_read.run_restore, module.params, check_mode=module.check_mode, register_secret=module.register_secret)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_read
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
 from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import BackupSetError
@@ -154,7 +155,7 @@ def test_restore_failing_part_way_says_changed_and_what_it_changed(world, run_mo
     def disk_full(*_args):
         raise BackupSetError('cannot write the Helm values: disk full')
 
-    monkeypatch.setattr(tasks, '_write_local', disk_full)
+    monkeypatch.setattr(_backup_read, '_write_local', disk_full)
     result, failed = run_module(backup_restore.main, base_args(namespace='standby', encryption_passphrase=PASS,
                                                                dest=str(tmp_path / 'out')))
     assert failed and 'disk full' in result['msg']
