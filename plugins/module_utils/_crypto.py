@@ -174,12 +174,6 @@ def unlock(passphrase, params):
     return kek
 
 
-def encrypted_size(plain_size, chunk_size=CHUNK_SIZE):
-    """Stored size of an object of ``plain_size`` plaintext bytes."""
-    chunks = max(1, -(-plain_size // chunk_size))
-    return HEADER_SIZE + plain_size + chunks * TAG_SIZE
-
-
 def _aad_key_bytes(aad_key):
     data = aad_key.encode('utf-8') if isinstance(aad_key, str) else bytes(aad_key)
     return struct.pack('>I', len(data)) + data
@@ -347,12 +341,3 @@ def decrypt_chunks(chunks, kek, aad_key):
     last = decryptor.finish()
     if last:
         yield last
-
-
-def encrypt_bytes(data, kek, aad_key, chunk_size=CHUNK_SIZE):
-    """Whole-object convenience for small payloads."""
-    return EncryptingReader(data, kek, aad_key, chunk_size).read()
-
-
-def decrypt_bytes(data, kek, aad_key):
-    return b''.join(decrypt_chunks([data], kek, aad_key))

@@ -126,8 +126,3 @@ def format_time(moment, time_format='rfc3339'):
     if time_format == 'epoch_ms':
         return str(int(round(moment.timestamp() * 1000)))
     raise OptionError('latest_time_format: unsupported value %r; accepted: %s' % (time_format, ', '.join(TIME_FORMATS)))
-
-
-def to_wire_time(value, time_format='rfc3339', option='latest_time'):
-    """Parse ``value`` and return it in ``time_format``; raises TimeParseError / OptionError naming the option."""
-    return format_time(parse_time(value, option), time_format)

@@ -48,14 +48,6 @@ def _backend(provider):
     return backend
 
 
-def missing_library(provider):
-    """None when ``provider``'s library imports, else (message, import traceback) for fail_json."""
-    backend = _backend(provider)
-    if backend.HAS_LIBRARY:
-        return None
-    return missing_library_message(provider), backend.IMPORT_ERROR
-
-
 def one_line(text, limit=500):
     """First non-empty line of ``text``, trimmed: provider messages can be multi-line dumps."""
     for line in str(text).splitlines():

@@ -22,7 +22,6 @@ from ansible_collections.kfuse.failover.plugins.module_utils._postgres.stream im
     STDERR_TAIL_BYTES,
     DumpReader,
     dump_args,
-    parse_version,
     restore_args,
     stderr_summary,
 )
@@ -284,24 +283,6 @@ def pod_restore_stream(core_v1, namespace, pod, chunks, database, clean=True, no
             raise error
         stderr = session.stderr_text()
         return {'bytes': written, 'warnings': [line for line in stderr.splitlines() if line.strip()]}
-    finally:
-        session.close()
-
-
-def pod_tool_version(core_v1, namespace, pod, container=None, binary='pg_dump', timeout=60):
-    """The version of a PostgreSQL tool inside the pod, e.g. '15.18'."""
-    session = PodExec(core_v1, namespace, pod, [binary, '--version'], container, timeout=timeout)
-    try:
-        output = bytearray()
-        while True:
-            data = session.next_stdout()
-            if data is None:
-                break
-            output += data
-        error = session.failure(binary, '--version')
-        if error is not None:
-            raise error
-        return parse_version(output.decode('utf-8', 'replace'), binary)
     finally:
         session.close()
 

@@ -186,11 +186,6 @@ def test_pod_without_exec_annotation_is_refused(core_v1, configdb_pods):
     assert "lab.kfuse.io/exec" in str(caught.value)
 
 
-def test_pod_tool_version(core_v1, configdb_pods):
-    version = pg_pod.pod_tool_version(core_v1, configdb_pods["namespace"], configdb_pods["with_env"])
-    assert version == local.tool_version("pg_dump")
-
-
 def test_pod_large_dump_streams_with_bounded_memory(pg, core_v1, configdb_pods, fresh_db):
     namespace, pod = configdb_pods["namespace"], configdb_pods["with_env"]
     target = fresh_db("podbig")

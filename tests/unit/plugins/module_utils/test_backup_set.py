@@ -19,6 +19,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils.storage import Stor
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.fake_store import FakeStore
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils import crypto_helpers
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 21, 9, 30, 15, tzinfo=UTC)
@@ -127,7 +128,7 @@ def test_round_trip(encrypt):
         assert entry['plain_size'] == len(plain) and entry['size'] == len(stored)
         assert entry['encrypted'] == encrypt and entry['meta'] == {'n': 1}
         if encrypt:
-            assert entry['size'] == _crypto.encrypted_size(len(plain))
+            assert entry['size'] == crypto_helpers.encrypted_size(len(plain))
             assert len(plain) < 16 or plain not in stored
 
     (found,) = bs.list_sets(store, PREFIX)

@@ -14,7 +14,6 @@ from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import (
     TimeParseError,
     format_time,
     parse_time,
-    to_wire_time,
 )
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
@@ -58,7 +57,7 @@ def test_malformed_forms_name_the_option_and_accepted_forms(value, reason):
     ('rfc3339', '2026-11-21T10:00:00Z'), ('epoch', str(TEN_EPOCH)), ('epoch_ms', str(TEN_EPOCH * 1000)),
 ])
 def test_wire_formats(time_format, expected):
-    assert to_wire_time('2026-11-21T12:00:00+02:00', time_format) == expected
+    assert format_time(parse_time('2026-11-21T12:00:00+02:00'), time_format) == expected
 
 
 def test_rfc3339_drops_fractions_and_epoch_ms_keeps_them():
