@@ -2,30 +2,30 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Every exception the collection raises, under one root ``KfuseError``.
+"""Every exception the collection raises, under one root ``KfuseError``; modules fail from them through
+``base.KfuseModule.fail_from_exception`` (message, ``code`` and the keys of ``fail_result()``, traceback).
 
 ::
 
-    KfuseError                 message, code (provider code, HTTP status or exit code), fail_result()
-    +-- OptionError            a module option the module refuses; raised before any change
-    |   +-- TimeParseError     a point in time that cannot be understood (latest_time)
-    +-- CredentialsError       storage credentials that are missing, ambiguous or unreadable
-    +-- AzServiceError         a failed az-service call (method, url, status, body)
-    +-- WaitError              a wait that timed out or saw a failure
-    +-- KubeError              a Kubernetes lookup, configuration or port-forward problem
-    +-- StorageError           an object-storage call (provider, code, container, key)
+    KfuseError                 message, code (provider code, HTTP status or exit code), result keys, fail_result()
+    +-- OptionError            a module option refused before any change; the message names the option
+    |   +-- TimeParseError     a point in time that cannot be understood (latest_time, manifest times)
+    +-- CredentialsError       storage credentials that are missing, ambiguous or unreadable (never quoted)
+    +-- AzServiceError         a failed az-service call: method, url, status (= code), body
+    +-- WaitError              a wait that timed out, saw a failure, or could not read the status
+    +-- KubeError              a Kubernetes configuration, lookup or port-forward problem
+    +-- StorageError           an object-storage call: provider, provider code, container, key
     +-- BackupSetError         a backup set that cannot be written, read or used as asked
     |   +-- ManifestError      a manifest that is not a valid backup-set manifest
     |   +-- IntegrityError     stored bytes that do not match the manifest
     +-- CryptoError            encryption that cannot be done (library, parameters)
     |   +-- DecryptionError    wrong passphrase, or damaged/truncated/swapped data
-    +-- PostgresError          a pg_dump/pg_restore failure (exit code, stderr tail)
-    +-- SourceError            a backup source that cannot be read or applied
-    +-- TaskFailed             a backup task that failed with result keys to report
+    +-- PostgresError          a pg_dump/pg_restore failure (exit code = code, stderr tail)
+    +-- SourceError            a backup source that cannot be read or applied (secrets, Helm values, files, databases)
+    +-- TaskFailed             a backup task that failed with result keys to report (changed, what was done)
 
-Messages never carry secrets on purpose; the module base (``base.KfuseModule``) also registers every secret it
-learns in ``no_log_values``, so Ansible masks whatever a library echoed. The classes are re-exported by the
-module_utils of their concern (``storage.StorageError``, ``az_service.AzServiceError``, ...).
+Messages keep the provider's own words; secrets are not removed here but masked by Ansible: the module base
+registers every secret it learns in ``no_log_values``. ``ValueError`` is never part of the collection's API.
 """
 
 from __future__ import annotations
@@ -171,9 +171,4 @@ class SourceError(KfuseError):
 
 
 class TaskFailed(KfuseError):
-    """A module task that failed: ``msg`` plus the result keys the failure carries (``changed`` among them)."""
-
-    def __init__(self, msg, **extra):
-        super().__init__(msg, **extra)
-        self.msg = msg
-        self.extra = extra
+    """A module task that failed: the message plus the result keys the failure carries (``changed`` among them)."""
