@@ -56,7 +56,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import SourceError, portable_secret
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import portable_secret
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import SourceError
 
 
 def portable_secret_filter(secret, namespace=None):

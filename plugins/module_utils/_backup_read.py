@@ -15,12 +15,9 @@ import json
 import os
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as common
-from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import (
-    apply_secrets,
-    check_database_spec,
-    restore_database,
-)
+from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import check_database_spec, restore_database
 from ansible_collections.kfuse.failover.plugins.module_utils._names import check_namespace, check_object_name
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import apply_secrets
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import (
     DecryptionError,
     IntegrityError,
@@ -124,6 +121,8 @@ def _choose_set(store, params):
             raise TaskFailed('there is no complete backup set under %s' % common._where(params))
         return chosen
     chosen = backup_set.load_set(store, params['prefix'], params['zone'], wanted)
+    if not chosen.complete and chosen.object_count == 0 and chosen.started is None:
+        raise TaskFailed('set_id: there is no backup set %s under %s' % (wanted, common._where(params)))
     if not chosen.complete:
         raise TaskFailed('backup set %s under %s is %s (%s); it cannot be restored'
                          % (wanted, common._where(params), chosen.status, chosen.error))

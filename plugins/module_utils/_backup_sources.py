@@ -4,25 +4,24 @@
 
 """What goes into a backup set, and how it is applied back.
 
-- ``portable_secret``: a Secret stripped of everything that ties it to one cluster (also the filter plugin's logic).
 - ``collect_secrets``, ``helm_release_values``, ``file_item``, ``database_item``: the sources of a set, each as a
   ``SourceItem`` whose ``open()`` returns a binary reader, so nothing is held whole in memory but small objects.
-- ``decide_secret_restore`` / ``apply_secrets``: restore secrets without clobbering unless asked (check mode aware).
 - ``restore_database``: a database dump stream into a DSN or a pod, through ``_postgres.local`` or ``_postgres.pod``.
 
-The store options live in ``_storage_params``, the module tasks that combine both in ``_backup_tasks``.
+Secrets in their portable form, and applying them back, live in ``_secrets``; the store options in
+``_storage_params``, the module tasks that combine both in ``_backup_tasks``.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import io
 import json
 import os
 import re
 
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import api_call, api_exception, portable_secret, secret_data
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import PostgresError, SourceError
 
 try:
@@ -31,70 +30,13 @@ try:
 except ImportError:
     HAS_YAML = False
 
-LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
-CLUSTER_METADATA = ('uid', 'resourceVersion', 'creationTimestamp', 'ownerReferences', 'managedFields', 'selfLink',
-                    'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName')
 # Object keys may hold names chosen by users: keep them to a safe alphabet.
 _UNSAFE_KEY_CHARS = re.compile(r'[^A-Za-z0-9._-]')
 HELM_STORAGE_PREFIX = 'sh.helm.release.v1.'
 GZIP_MAGIC = b'\x1f\x8b'
 
 
-# -- portable secrets -------------------------------------------------------------------------------------------
-
-def check_secret_shape(secret):
-    """SourceError naming the field unless ``secret`` has the shape of a Kubernetes Secret in API form."""
-    if not isinstance(secret, dict):
-        raise SourceError('a Secret must be a mapping, got %s' % type(secret).__name__)
-    if secret.get('kind') not in (None, 'Secret'):
-        raise SourceError('kind must be Secret, got %r' % (secret.get('kind'),))
-    metadata = secret.get('metadata')
-    if not isinstance(metadata, dict) or not isinstance(metadata.get('name'), str) or not metadata['name'].strip():
-        raise SourceError('metadata.name must be a non-empty string (a Secret as the API returns it)')
-    for field in ('labels', 'annotations'):
-        if metadata.get(field) is not None and not isinstance(metadata[field], dict):
-            raise SourceError('metadata.%s must be a mapping, got %s' % (field, type(metadata[field]).__name__))
-    for field in ('data', 'stringData'):
-        value = secret.get(field)
-        if value is not None and (not isinstance(value, dict) or not all(isinstance(k, str) for k in value)):
-            raise SourceError('%s must be a mapping of key names to values, got %s' % (field, type(value).__name__))
-
-
-def portable_secret(secret, namespace=None):
-    """Copy of ``secret`` (a dict in API form) without cluster-bound fields; ``namespace`` re-targets it.
-
-    Strips uid, resourceVersion, creationTimestamp, ownerReferences, managedFields, selfLink, generation, deletion
-    markers, status and the kubectl last-applied annotation; keeps name, namespace, labels, other annotations,
-    type, data, stringData and immutable.
-    """
-    check_secret_shape(secret)
-    result = copy.deepcopy(secret)
-    result.pop('status', None)
-    result['apiVersion'] = result.get('apiVersion') or 'v1'
-    result['kind'] = result.get('kind') or 'Secret'
-    metadata = result.get('metadata') or {}
-    for field in CLUSTER_METADATA:
-        metadata.pop(field, None)
-    annotations = metadata.get('annotations')
-    if annotations:
-        annotations.pop(LAST_APPLIED, None)
-        if not annotations:
-            metadata.pop('annotations')
-    if not metadata.get('labels'):
-        metadata.pop('labels', None)
-    if namespace:
-        metadata['namespace'] = namespace
-    result['metadata'] = metadata
-    return result
-
-
-def secret_data(secret):
-    """The secret's data as base64 strings, ``stringData`` folded in the way the API server does."""
-    data = dict(secret.get('data') or {})
-    for key, value in (secret.get('stringData') or {}).items():
-        data[key] = base64.b64encode(str(value).encode('utf-8')).decode('ascii')
-    return data
-
+# -- secrets ---------------------------------------------------------------------------------------------------
 
 def safe_key_part(text):
     """``text`` usable as one path segment of an object key."""
@@ -130,22 +72,6 @@ def _bytes_item(kind, name, key, payload, meta=None, sensitive=False):
     return SourceItem(kind, name, key, lambda: io.BytesIO(payload), meta=meta, sensitive=sensitive, size=len(payload))
 
 
-def _api_exception():
-    """The kubernetes client's ApiException, imported on first use (see kube, the one import guard)."""
-    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
-    kube.require_kubernetes('Kubernetes sources', SourceError)
-    return kube.ApiException
-
-
-def _api_call(what, call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except _api_exception() as exc:
-        raise SourceError('%s: %s %s' % (what, exc.status, exc.reason)) from None
-    except (OSError, ValueError) as exc:
-        raise SourceError('%s: cannot reach the Kubernetes API server: %s' % (what, exc)) from None
-
-
 def secret_item(secret):
     """SourceItem of one portable secret, serialised as sorted JSON."""
     metadata = secret['metadata']
@@ -170,7 +96,7 @@ def collect_secrets(core_v1, selections, default_namespace):
         if name:
             try:
                 objects = [core_v1.read_namespaced_secret(name, namespace)]
-            except _api_exception() as exc:
+            except api_exception() as exc:
                 if exc.status == 404 and selection.get('optional'):
                     continue
                 raise SourceError('cannot read secret %s/%s: %s %s' % (namespace, name, exc.status, exc.reason)) from None
@@ -179,8 +105,8 @@ def collect_secrets(core_v1, selections, default_namespace):
                 labels = objects[0].metadata.labels or {}
                 objects = [obj for obj in objects if all(labels.get(k) == v for k, v in wanted.items())]
         else:
-            objects = _api_call('cannot list secrets %s in %s' % (selector, namespace), core_v1.list_namespaced_secret,
-                                namespace, label_selector=selector).items
+            objects = api_call('cannot list secrets %s in %s' % (selector, namespace), core_v1.list_namespaced_secret,
+                               namespace, label_selector=selector).items
         for obj in objects:
             secret = portable_secret(api_client.sanitize_for_serialization(obj))
             secret['metadata'].setdefault('namespace', namespace)
@@ -240,8 +166,8 @@ def helm_release_values(core_v1, release, namespace):
     the Kubernetes API; the newest deployed revision wins. Fails when the release has no deployed revision.
     """
     selector = 'owner=helm,name=%s' % release
-    secrets = _api_call('cannot list Helm releases %s in %s' % (release, namespace), core_v1.list_namespaced_secret,
-                        namespace, label_selector=selector).items
+    secrets = api_call('cannot list Helm releases %s in %s' % (release, namespace), core_v1.list_namespaced_secret,
+                       namespace, label_selector=selector).items
     deployed = [s for s in secrets if (s.metadata.labels or {}).get('status') == 'deployed'
                 and s.metadata.name.startswith(HELM_STORAGE_PREFIX)]
     if not deployed:
@@ -360,55 +286,3 @@ def restore_database(spec, chunks, api_client_factory=None):
     """Feed decrypted dump ``chunks`` (an iterator of bytes) to pg_restore for ``spec`` (DSN or pod);
     returns {'bytes', 'warnings'}."""
     return _open_database(spec, api_client_factory, 'restore', chunks=chunks, clean=bool(spec.get('clean')))
-
-
-# -- restoring secrets ------------------------------------------------------------------------------------------
-
-def decide_secret_restore(existing, desired, overwrite):
-    """created | unchanged | skipped | replaced, for ``desired`` (portable dict) against ``existing`` (dict or None).
-
-    Two secrets are the same when their type and data (with stringData folded in) are equal; labels and
-    annotations do not make a secret different, so a restored secret is never clobbered for metadata alone.
-    """
-    if existing is None:
-        return 'created'
-    same = ((existing.get('type') or 'Opaque') == (desired.get('type') or 'Opaque')
-            and secret_data(existing) == secret_data(desired))
-    if same:
-        return 'unchanged'
-    return 'replaced' if overwrite else 'skipped'
-
-
-def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=False):
-    """Apply portable ``secrets`` (dicts); ``namespace`` re-targets all of them. Returns one report per secret:
-    {name, namespace, action} with action created|unchanged|skipped|replaced (what would happen in check mode)."""
-    api_exception = _api_exception()
-    reports = []
-    for secret in secrets:
-        desired = portable_secret(secret, namespace=namespace)
-        name, target_ns = desired['metadata']['name'], desired['metadata'].get('namespace') or 'default'
-        desired['metadata']['namespace'] = target_ns
-        try:
-            current = core_v1.api_client.sanitize_for_serialization(core_v1.read_namespaced_secret(name, target_ns))
-        except api_exception as exc:
-            if exc.status != 404:
-                raise SourceError('cannot read secret %s/%s: %s %s' % (target_ns, name, exc.status, exc.reason)) from None
-            current = None
-        action = decide_secret_restore(current, desired, overwrite)
-        if not check_mode:
-            if action == 'created':
-                _api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
-                          target_ns, desired)
-            elif action == 'replaced':
-                if (current.get('type') or 'Opaque') != (desired.get('type') or 'Opaque'):
-                    # type is immutable: replace means delete then create
-                    _api_call('cannot delete secret %s/%s' % (target_ns, name), core_v1.delete_namespaced_secret,
-                              name, target_ns)
-                    _api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
-                              target_ns, desired)
-                else:
-                    desired['metadata']['resourceVersion'] = current['metadata'].get('resourceVersion')
-                    _api_call('cannot replace secret %s/%s' % (target_ns, name), core_v1.replace_namespaced_secret,
-                              name, target_ns, desired)
-        reports.append({'name': name, 'namespace': target_ns, 'action': action})
-    return reports

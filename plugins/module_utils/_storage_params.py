@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import os
 import urllib.parse
 
 from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
@@ -73,6 +74,8 @@ def storage_config(params):
                           'storage_credentials_secret or storage_ambient=true is required')
     if params.get('storage_timeout') is not None and params['storage_timeout'] <= 0:
         raise OptionError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
+    if params.get('ca_path') and not os.path.isfile(params['ca_path']):
+        raise OptionError('ca_path: no such file %s' % params['ca_path'])
     if params.get('storage_timeout') is not None and not math.isfinite(params['storage_timeout']):
         raise OptionError('storage_timeout must be a finite number of seconds, got %s' % params['storage_timeout'])
     endpoint = urllib.parse.urlparse(config.get('endpoint_url') or (config.get('azure') or {}).get('account_url') or '')

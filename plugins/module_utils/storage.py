@@ -49,12 +49,21 @@ def _backend(provider):
 
 
 def one_line(text, limit=500):
-    """First non-empty line of ``text``, trimmed: provider messages can be multi-line dumps."""
+    """The first non-empty line of ``text``, trimmed: provider messages can be multi-line dumps.
+
+    A line that ends with ':' announces what follows (botocore's "Parameter validation failed:"), so the lines after
+    it are kept too, joined with ' '.
+    """
+    kept = []
     for line in str(text).splitlines():
         line = line.strip()
-        if line:
-            return line if len(line) <= limit else line[:limit] + '...'
-    return ''
+        if not line:
+            continue
+        kept.append(line)
+        if not line.endswith(':'):
+            break
+    line = ' '.join(kept)
+    return line if len(line) <= limit else line[:limit] + '...'
 
 
 def iter_parts(source, part_size):

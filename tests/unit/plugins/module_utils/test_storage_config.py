@@ -90,6 +90,9 @@ def test_storage_error_is_one_readable_line():
 
 
 def test_one_line():
+    # A line announcing what follows keeps it: botocore's "Parameter validation failed:" is not cut.
+    assert storage.one_line('Parameter validation failed:\nInvalid bucket name "a b"\n\nmore') == (
+        'Parameter validation failed: Invalid bucket name "a b"')
     assert storage.one_line('\n  first line  \nRequestId:123\n') == 'first line'
 
 

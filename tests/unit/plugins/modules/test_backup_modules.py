@@ -114,6 +114,7 @@ BAD_INPUT_TABLE = [
      'refusing to send storage_credentials over plain http to storage.example.com'),
     (base_args(sources=SOURCES, encryption_passphrase=PASS, storage_timeout=float('nan')),
      'storage_timeout must be a finite number'),
+    (base_args(sources=SOURCES, encryption_passphrase=PASS, ca_path='/nonexistent/ca.pem'), 'ca_path: no such file'),
 ]
 
 
@@ -297,3 +298,8 @@ def test_storage_warns_on_validate_certs_false(world, run_module):
     result, failed = run_module(backup_info.main, base_args(validate_certs=False))
     assert not failed, result
     assert any('validate_certs=false' in warning for warning in result['warnings'])
+
+
+def test_restore_of_a_set_that_does_not_exist_says_so(world, run_module):
+    result, failed = run_module(backup_restore.main, base_args(set_id='20250101T000000Z', encryption_passphrase=PASS))
+    assert failed and 'there is no backup set 20250101T000000Z' in result['msg'] and 'incomplete' not in result['msg']
