@@ -192,7 +192,7 @@ def run_restore(params, check_mode=False, register_secret=common._no_register):
             if not passphrase:
                 raise TaskFailed('backup set %s is encrypted: encryption_passphrase is required' % chosen.set_id,
                                  set_id=chosen.set_id)
-            backup_set.unlock(chosen, passphrase)
+            register_secret(backup_set.unlock(chosen, passphrase))  # the decrypted key, masked if ever echoed
         entries = chosen.entries()
         result.update({'set_id': chosen.set_id, 'prefix': chosen.prefix})
         for spec in databases:

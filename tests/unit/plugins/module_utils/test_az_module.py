@@ -119,3 +119,14 @@ def test_url_mode_tls(args, verify, cert):
 def test_token_from_environment(monkeypatch):
     monkeypatch.setenv('KFUSE_AZ_SERVICE_TOKEN', 'from-env')
     assert make_module({'url': 'https://x'}).build_client().token == 'from-env'
+
+
+@pytest.mark.parametrize('url, trust_env', [
+    ('http://127.0.0.1:8082', False), ('http://localhost:8082', False), ('https://127.0.0.1:8082', True),
+    ('http://az.example.test', True),
+])
+def test_plain_http_loopback_urls_ignore_environment_proxies(url, trust_env):
+    # The token may go over plain http to this machine only; an HTTP_PROXY would carry it elsewhere.
+    args = {'url': url, 'allow_insecure_token': True} if 'example' in url else {'url': url}
+    client = make_module(args).build_client()
+    assert client.session.trust_env is trust_env
