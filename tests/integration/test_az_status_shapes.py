@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The az modules against the simulator answering /status in other shapes: understood, or refused fast."""
 
+import json
 import time
 
 import pytest
@@ -66,3 +67,32 @@ def test_pause_refused_with_500_by_the_flush_check_names_force(fresh_lab, run_mo
     assert result["status"] == 500 and "force=true" in result["msg"]
     assert "Kafka flush check failed" in result["msg"]  # the service's own words
     assert sim_status(lab, "az1")["state"] == "active"
+
+
+def test_no_secret_in_any_output_at_vvvv(fresh_lab, run_module, run_playbook, tmp_path):
+    lab = fresh_lab
+    token = lab.az("az2")["token"]
+    with_credentials = lab.az("az2")["url"].replace("://", "://operator:Url-Passw0rd-7f3a@")
+    # As operators write it: values come from variables (inventory, vault, -e), not literally in the task, since
+    # Ansible's own error display quotes a failed task's source (an ad-hoc task's literal arguments included).
+    secrets_file = tmp_path / "secrets.json"
+    secrets_file.write_text(json.dumps({"kfuse_test_url": with_credentials, "kfuse_test_token": token}))
+    playbook = tmp_path / "secrets.yml"
+    playbook.write_text(
+        "- hosts: az2\n"
+        "  gather_facts: false\n"
+        "  vars_files: ['%s']\n"
+        "  tasks:\n"
+        "    - name: A url with credentials is refused and never echoed\n"
+        "      kfuse.failover.az_status:\n"
+        "        url: '{{ kfuse_test_url }}'\n"
+        "        token: '{{ kfuse_test_token }}'\n" % secrets_file)
+    runs = [run_module("az2", "kfuse.failover.az_status", dict(lab.url_args("az2"), status_map={"state": "state"}),
+                       verbosity=4),
+            run_playbook(str(playbook), verbosity=4),
+            run_module("az2", "kfuse.failover.az_activate", dict(lab.url_args("az2"), zone="lab-az9"), verbosity=4)]
+    assert runs[0].rc == 0 and runs[1].rc != 0 and runs[2].rc != 0
+    assert "must not carry credentials" in runs[1].stdout
+    for run in runs:
+        for output in (run.stdout, run.stderr):
+            assert token not in output and "Url-Passw0rd-7f3a" not in output and with_credentials not in output

@@ -16,6 +16,8 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.kfuse.failover.plugins.filter.portable_secret import FilterModule
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as sources
 from ansible_collections.kfuse.failover.plugins.module_utils import _secrets as secrets_mod
@@ -279,3 +281,17 @@ def test_storage_config_fails_naming_the_option(overrides, message):
 
 def test_storage_config_accepts_a_valid_shape():
     assert _storage_params.storage_config(storage_params())['s3']['bucket'] == 'kfuse-backups'
+
+
+@pytest.mark.parametrize('secret, field', [
+    (None, 'a Secret must be a mapping'), ('x', 'a Secret must be a mapping'), ({}, 'metadata.name'),
+    ({'metadata': None}, 'metadata.name'), ({'metadata': {'name': 5}}, 'metadata.name'),
+    ({'kind': 'ConfigMap', 'metadata': {'name': 'a'}}, 'kind must be Secret'),
+    ({'metadata': {'name': 'a', 'annotations': 'x'}}, 'metadata.annotations must be a mapping'),
+    ({'metadata': {'name': 'a', 'labels': ['x']}}, 'metadata.labels must be a mapping'),
+    ({'metadata': {'name': 'a'}, 'data': 'x'}, 'data must be a mapping'),
+    ({'metadata': {'name': 'a'}, 'stringData': [1]}, 'stringData must be a mapping'),
+])
+def test_portable_secret_filter_refuses_a_malformed_object_naming_the_field(secret, field):
+    with pytest.raises(AnsibleFilterError, match=field):
+        FilterModule().filters()['portable_secret'](secret)
