@@ -113,53 +113,58 @@ class AzServiceModule(KfuseModule):
     # -- validation (before any request) -------------------------------------------------------------------
 
     def _validate_connection_options(self):
+        """Fail (through fail_from_exception) on any bad connection option, before any request."""
+        try:
+            self._check_connection_options()
+        except OptionError as exc:
+            self.fail_from_exception(exc)
+
+    def _check_connection_options(self):
+        """OptionError naming the option; a missing library fails the module with its import traceback."""
         params = self.params
         if not az_service.HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=az_service.REQUESTS_IMPORT_ERROR)
         for option in ('timeout', 'retry_delay', 'poll_interval'):
             if params.get(option) is not None and not math.isfinite(params[option]):
-                self.fail_json(msg='%s must be a finite number of seconds, got %s' % (option, params[option]))
+                raise OptionError('%s must be a finite number of seconds, got %s' % (option, params[option]))
         if params['timeout'] <= 0:
-            self.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+            raise OptionError('timeout must be a positive number of seconds, got %s' % params['timeout'])
         if params['retries'] < 0:
-            self.fail_json(msg='retries must be 0 or more, got %s' % params['retries'])
+            raise OptionError('retries must be 0 or more, got %s' % params['retries'])
         if params['retry_delay'] < 0:
-            self.fail_json(msg='retry_delay must be 0 or more seconds, got %s' % params['retry_delay'])
+            raise OptionError('retry_delay must be 0 or more seconds, got %s' % params['retry_delay'])
         if params.get('wait_timeout') is not None and params['wait_timeout'] < 0:
-            self.fail_json(msg='wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
+            raise OptionError('wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
         if params.get('poll_interval') is not None and params['poll_interval'] <= 0:
-            self.fail_json(msg='poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
+            raise OptionError('poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
         if params['unreadable_status_limit'] < 1:
-            self.fail_json(msg='unreadable_status_limit must be 1 or more reads, got %s' % params['unreadable_status_limit'])
+            raise OptionError('unreadable_status_limit must be 1 or more reads, got %s' % params['unreadable_status_limit'])
         for option in ('ca_path', 'client_cert', 'client_key'):
             if params[option] and not os.path.isfile(params[option]):
-                self.fail_json(msg='%s: no such file %s' % (option, params[option]))
-        try:
-            self.status_map = check_status_map(params['status_map'])
-        except OptionError as exc:
-            self.fail_from_exception(exc)
+                raise OptionError('%s: no such file %s' % (option, params[option]))
+        self.status_map = check_status_map(params['status_map'])
         if params['url']:
             parsed = urllib.parse.urlparse(params['url'])
             if parsed.username or parsed.password:
                 # Masked in everything the module returns (module_args at -vvvv too), and never quoted.
                 self.register_secret(parsed.password, params['url'])
-                self.fail_json(msg='url must not carry credentials (user:password@host); use the token option')
+                raise OptionError('url must not carry credentials (user:password@host); use the token option')
             if parsed.scheme not in ('https', 'http') or not parsed.hostname:
-                self.fail_json(msg='url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
+                raise OptionError('url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
             if parsed.scheme == 'http' and params['token'] and not is_loopback(parsed.hostname):
                 if not params['allow_insecure_token']:
-                    self.fail_json(msg='refusing to send token over plain http to %s; use an https url or set '
-                                       'allow_insecure_token=true' % parsed.hostname)
+                    raise OptionError('refusing to send token over plain http to %s; use an https url or set '
+                                      'allow_insecure_token=true' % parsed.hostname)
                 self.warn('token is sent over plain http to %s (allow_insecure_token=true)' % parsed.hostname)
         else:
             if not kube.HAS_KUBERNETES:
                 self.fail_json(msg=missing_required_lib('kubernetes'), exception=kube.KUBERNETES_IMPORT_ERROR)
             port = self.kube_option('service_port')
             if not 0 < port < 65536:
-                self.fail_json(msg='service_port must be between 1 and 65535, got %s' % port)
+                raise OptionError('service_port must be between 1 and 65535, got %s' % port)
             for option in ('namespace', 'service'):
                 if not self.kube_option(option).strip():
-                    self.fail_json(msg='%s must not be empty' % option)
+                    raise OptionError('%s must not be empty' % option)
         if not params['validate_certs']:
             self.warn('validate_certs=false: the az-service certificate is not verified')
 

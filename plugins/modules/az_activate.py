@@ -177,7 +177,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import (
     check_extra_params,
 )
 from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, format_time, parse_time, utcnow
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KfuseError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KfuseError, OptionError
 
 
 MAX_BATCH_SIZE = 10000
@@ -239,6 +239,26 @@ def failure_check(previous_state, zone=None, accept_missing_source_zone=False):
     return failure
 
 
+def check_options(p):
+    """(zone, latest_time on the wire) of the module's options; OptionError naming the option before any request."""
+    zone = (p['zone'] or '').strip()
+    if not zone:
+        raise OptionError('zone must be a non-empty zone id (the az-service.config.zone of the source zone)')
+    if p['batch_size'] is not None and not 0 < p['batch_size'] <= MAX_BATCH_SIZE:
+        raise OptionError('batch_size must be a positive integer up to %d, got %s' % (MAX_BATCH_SIZE, p['batch_size']))
+    if p['source_namespace'] is not None and not p['source_namespace'].strip():
+        raise OptionError('source_namespace must not be empty when given')
+    latest_time = None
+    if p['latest_time'] is not None:
+        moment = parse_time(p['latest_time'], 'latest_time')
+        if (moment - utcnow()).total_seconds() > CLOCK_SKEW:
+            raise OptionError('latest_time: %s is in the future; give a past point in time (the newest dumps not '
+                              'newer than it are restored)' % format_time(moment))
+        latest_time = format_time(moment, p['latest_time_format'])
+    check_extra_params(p['extra_params'], VALIDATED_ACTIVATE_NAMES)
+    return zone, latest_time
+
+
 def main():
     argument_spec = {
         'zone': {'type': 'str', 'required': True},
@@ -255,22 +275,8 @@ def main():
     module = AzServiceModule(argument_spec=argument_spec)
     p = module.params
 
-    zone = (p['zone'] or '').strip()
-    if not zone:
-        module.fail_json(msg='zone must be a non-empty zone id (the az-service.config.zone of the source zone)')
-    if p['batch_size'] is not None and not 0 < p['batch_size'] <= MAX_BATCH_SIZE:
-        module.fail_json(msg='batch_size must be a positive integer up to %d, got %s' % (MAX_BATCH_SIZE, p['batch_size']))
-    if p['source_namespace'] is not None and not p['source_namespace'].strip():
-        module.fail_json(msg='source_namespace must not be empty when given')
-    latest_time = None
     try:
-        if p['latest_time'] is not None:
-            moment = parse_time(p['latest_time'], 'latest_time')
-            if (moment - utcnow()).total_seconds() > CLOCK_SKEW:
-                module.fail_json(msg='latest_time: %s is in the future; give a past point in time (the newest dumps '
-                                     'not newer than it are restored)' % format_time(moment))
-            latest_time = format_time(moment, p['latest_time_format'])
-        check_extra_params(p['extra_params'], VALIDATED_ACTIVATE_NAMES)
+        zone, latest_time = check_options(p)
     except KfuseError as exc:
         module.fail_from_exception(exc)
     params = build_activate_params({'zone': zone, 'latest_time': latest_time, 'source_namespace': p['source_namespace'],
@@ -280,7 +286,7 @@ def main():
         status, response = module.read_status(client)
         action, reason = decide(status, zone, p['force'], p['accept_missing_source_zone'])
         if action == 'refuse':
-            module.fail_json(msg=reason, **status_result(status, response))
+            module.fail_from_exception(OptionError(reason, **status_result(status, response)))
         result = {'changed': action == 'activate'}
         # Check mode does not sit through a running activation.
         if action == 'done' or (action == 'wait' and (not p['wait'] or module.check_mode)):
