@@ -104,6 +104,81 @@ options:
         sleeps a random time between 0 and min(30, O(retry_delay) * 2^N) ("full jitter").
     type: float
     default: 1
+  status_map:
+    description:
+      - Where the fields of your az-service's C(GET /status) body are, for a shape the built-in rules do not read.
+        Set it once for every az module with C(module_defaults) and C(group/kfuse.failover.az_service).
+      - A path is dotted, into the JSON object or C(key=value) text body, list items by index (V(status.state),
+        V(items.0.phase)). A path that is set but missing from a body means the field is unknown; the built-in
+        rules are not used for it.
+      - "Built-in state table (a word in neither it nor O(status_map) is not understood, and never ends a wait as
+        success): V(active) - active, activated; V(paused) - paused, suspended; V(standby) - standby, stand_by,
+        inactive, passive; V(activating) - activating, restoring, rehydrating, hydrating, recovering, in_progress;
+        V(failed) - failed, failure, error, errored, aborted."
+      - "Built-in rules: the state is the shallowest string under a key named C(state) (or ending in C(State) or
+        C(_state)) or C(status); progress is a pair of numbers in one object whose keys name a done count
+        (done, rehydrated, completed, restored, processed...) and a total (total, of, expected, count), in
+        snake_case or camelCase at any depth, or a percent (percent, pct, a C(progress) scalar); the source zone is
+        under C(sourceZone), C(source_zone), C(restoredFrom) or C(source)."
+    type: dict
+    suboptions:
+      state:
+        description: Dotted path of the state word, for example V(health.mode).
+        type: str
+      done:
+        description: Dotted path of the number of segments rehydrated so far.
+        type: str
+      total:
+        description: Dotted path of the number of segments to rehydrate.
+        type: str
+      percent:
+        description: Dotted path of the progress in percent (V(40), V(0.4) or V(40%)).
+        type: str
+      source_zone:
+        description: Dotted path of the zone whose backups were (or are being) restored.
+        type: str
+      zone:
+        description: Dotted path of the zone id of this az-service.
+        type: str
+      consuming:
+        description: Dotted path of the flag saying whether Pinot consumption runs.
+        type: str
+      alerts_silenced:
+        description: Dotted path of the flag saying whether alerts are silenced.
+        type: str
+      phase:
+        description: Dotted path of the activation phase.
+        type: str
+      error:
+        description: Dotted path of the error text.
+        type: str
+      active:
+        description: Your service's words for V(active), matched case-insensitively before the built-in table.
+        type: list
+        elements: str
+      paused:
+        description: Your service's words for V(paused), matched case-insensitively before the built-in table.
+        type: list
+        elements: str
+      standby:
+        description: Your service's words for V(standby), matched case-insensitively before the built-in table.
+        type: list
+        elements: str
+      activating:
+        description: Your service's words for V(activating), matched case-insensitively before the built-in table.
+        type: list
+        elements: str
+      failed:
+        description: Your service's words for V(failed), matched case-insensitively before the built-in table.
+        type: list
+        elements: str
+  unreadable_status_limit:
+    description:
+      - How many consecutive C(GET /status) reads that cannot be understood (no state field, or a state word that is
+        neither in the built-in table nor in O(status_map)) a wait accepts before it fails, quoting the body
+        (trimmed) and pointing at O(status_map). A wait never runs to its full timeout on a shape it cannot read.
+    type: int
+    default: 3
 requirements:
   - requests
   - kubernetes (only when reaching the service through the Kubernetes API)
@@ -111,8 +186,10 @@ notes:
   - All az_* modules belong to the action group C(kfuse.failover.az_service), so connection options can be set
     once with C(module_defaults) and C(group/kfuse.failover.az_service). Every member also accepts C(wait_timeout)
     and C(poll_interval); C(wait) is not accepted by M(kfuse.failover.az_status).
-  - A failed call fails the module with C(msg), C(method), C(url), C(status) (the HTTP status code, null when no
-    answer came back) and C(body) (truncated). The token never appears in any of them.
-  - Response bodies of the az-service are not documented. The modules parse JSON when the body is JSON, tolerate
-    missing, extra and alternative fields, and always return the raw body too.
+  - A failed call fails the module with C(msg), C(method), C(url), C(status) and C(code) (the HTTP status code,
+    null when no answer came back) and C(body) (truncated). The token is masked in all of them (and in the
+    traceback) by Ansible's C(no_log) handling.
+  - Response bodies of the az-service are not documented. The modules read JSON objects (flat or nested) and
+    C(key=value) text by the rules of O(status_map), always return the raw body too, and say when a status was not
+    understood (C(status.understood), C(status.state_word)) instead of guessing.
 '''

@@ -93,6 +93,13 @@ options:
         description:
           - C(encryption_scope) of the storage account to write with.
         type: dict
+  allow_insecure_credentials:
+    description:
+      - Send O(storage_credentials), O(storage_credentials_file) or O(storage_credentials_secret) credentials to a
+        plain C(http://) endpoint that is not this machine. Refused by default; loopback endpoints (emulators) are
+        always allowed. Warned about when used.
+    type: bool
+    default: false
   storage_timeout:
     description:
       - Seconds allowed for each storage request.

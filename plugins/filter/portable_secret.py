@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 name: portable_secret
 short_description: Make a Kubernetes Secret portable to another cluster
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - kfuse.failover contributors (@kfuse)
 description:
@@ -56,7 +56,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import SourceError, portable_secret
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import portable_secret
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import SourceError
 
 
 def portable_secret_filter(secret, namespace=None):

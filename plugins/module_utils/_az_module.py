@@ -11,15 +11,24 @@ decision on the current /status -> at most one POST -> optional wait -> ``exit_j
 from __future__ import annotations
 
 import contextlib
-import ipaddress
+import math
+import os
 import urllib.parse
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.kfuse.failover.plugins.module_utils import az_service
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import STATES
-from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter, WaitError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_status import (
+    STATES,
+    STATUS_MAP_PATHS,
+    STATUS_MAP_STATES,
+    check_status_map,
+)
+from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
+from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter
+from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KubeError, OptionError, WaitError
 
 KUBE_DEFAULTS = {'namespace': 'kfuse', 'service': 'az-service', 'service_port': 8080, 'scheme': 'https'}
 KUBE_OPTIONS = ('kubeconfig', 'context', 'namespace', 'service', 'service_port', 'scheme')
@@ -43,7 +52,13 @@ AZ_SERVICE_ARGSPEC = {
     'timeout': {'type': 'float', 'default': 30.0},
     'retries': {'type': 'int', 'default': 5},
     'retry_delay': {'type': 'float', 'default': 1.0},
+    'status_map': {'type': 'dict', 'options': dict(
+        [(name, {'type': 'str'}) for name in STATUS_MAP_PATHS]
+        + [(name, {'type': 'list', 'elements': 'str'}) for name in STATUS_MAP_STATES])},
+    'unreadable_status_limit': {'type': 'int', 'default': 3},
 }
+
+RAW_LIMIT = 500
 
 MUTUALLY_EXCLUSIVE = [['url', option] for option in KUBE_OPTIONS]
 REQUIRED_ONE_OF = [['url'] + list(KUBE_OPTIONS)]
@@ -71,20 +86,13 @@ def status_summary(status):
         'total': progress.get('total'),
         'percent': progress.get('percent'),
         'error': status.get('error'),
+        'source_zone': status.get('source_zone'),
+        'state_word': status.get('state_word'),
     }
 
 
-def _is_loopback(host):
-    if host in ('localhost', 'localhost.localdomain'):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class AzServiceModule(AnsibleModule):
-    """AnsibleModule with the az-service connection options, their checks and a client factory."""
+class AzServiceModule(KfuseModule):
+    """The module base (KfuseModule) with the az-service connection options, their checks and a client factory."""
 
     def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, **kwargs):
         spec = dict(AZ_SERVICE_ARGSPEC)
@@ -98,44 +106,65 @@ class AzServiceModule(AnsibleModule):
             **kwargs
         )
         self._relay = None
+        self.status_map = None
+        self.add_cleanup(self.close_relay)
         self._validate_connection_options()
 
     # -- validation (before any request) -------------------------------------------------------------------
 
     def _validate_connection_options(self):
+        """Fail (through fail_from_exception) on any bad connection option, before any request."""
+        try:
+            self._check_connection_options()
+        except OptionError as exc:
+            self.fail_from_exception(exc)
+
+    def _check_connection_options(self):
+        """OptionError naming the option; a missing library fails the module with its import traceback."""
         params = self.params
         if not az_service.HAS_REQUESTS:
             self.fail_json(msg=missing_required_lib('requests'), exception=az_service.REQUESTS_IMPORT_ERROR)
+        for option in ('timeout', 'retry_delay', 'poll_interval'):
+            if params.get(option) is not None and not math.isfinite(params[option]):
+                raise OptionError('%s must be a finite number of seconds, got %s' % (option, params[option]))
         if params['timeout'] <= 0:
-            self.fail_json(msg='timeout must be a positive number of seconds, got %s' % params['timeout'])
+            raise OptionError('timeout must be a positive number of seconds, got %s' % params['timeout'])
         if params['retries'] < 0:
-            self.fail_json(msg='retries must be 0 or more, got %s' % params['retries'])
+            raise OptionError('retries must be 0 or more, got %s' % params['retries'])
         if params['retry_delay'] < 0:
-            self.fail_json(msg='retry_delay must be 0 or more seconds, got %s' % params['retry_delay'])
+            raise OptionError('retry_delay must be 0 or more seconds, got %s' % params['retry_delay'])
         if params.get('wait_timeout') is not None and params['wait_timeout'] < 0:
-            self.fail_json(msg='wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
+            raise OptionError('wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
         if params.get('poll_interval') is not None and params['poll_interval'] <= 0:
-            self.fail_json(msg='poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
+            raise OptionError('poll_interval must be a positive number of seconds, got %s' % params['poll_interval'])
+        if params['unreadable_status_limit'] < 1:
+            raise OptionError('unreadable_status_limit must be 1 or more reads, got %s' % params['unreadable_status_limit'])
+        for option in ('ca_path', 'client_cert', 'client_key'):
+            if params[option] and not os.path.isfile(params[option]):
+                raise OptionError('%s: no such file %s' % (option, params[option]))
+        self.status_map = check_status_map(params['status_map'])
         if params['url']:
             parsed = urllib.parse.urlparse(params['url'])
-            if parsed.scheme not in ('https', 'http') or not parsed.hostname:
-                self.fail_json(msg='url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
             if parsed.username or parsed.password:
-                self.fail_json(msg='url must not carry credentials; use the token option')
-            if parsed.scheme == 'http' and params['token'] and not _is_loopback(parsed.hostname):
+                # Masked in everything the module returns (module_args at -vvvv too), and never quoted.
+                self.register_secret(parsed.password, params['url'])
+                raise OptionError('url must not carry credentials (user:password@host); use the token option')
+            if parsed.scheme not in ('https', 'http') or not parsed.hostname:
+                raise OptionError('url must be an http(s) URL such as https://localhost:8082, got %r' % params['url'])
+            if parsed.scheme == 'http' and params['token'] and not is_loopback(parsed.hostname):
                 if not params['allow_insecure_token']:
-                    self.fail_json(msg='refusing to send token over plain http to %s; use an https url or set '
-                                       'allow_insecure_token=true' % parsed.hostname)
+                    raise OptionError('refusing to send token over plain http to %s; use an https url or set '
+                                      'allow_insecure_token=true' % parsed.hostname)
                 self.warn('token is sent over plain http to %s (allow_insecure_token=true)' % parsed.hostname)
         else:
             if not kube.HAS_KUBERNETES:
                 self.fail_json(msg=missing_required_lib('kubernetes'), exception=kube.KUBERNETES_IMPORT_ERROR)
             port = self.kube_option('service_port')
             if not 0 < port < 65536:
-                self.fail_json(msg='service_port must be between 1 and 65535, got %s' % port)
+                raise OptionError('service_port must be between 1 and 65535, got %s' % port)
             for option in ('namespace', 'service'):
                 if not self.kube_option(option).strip():
-                    self.fail_json(msg='%s must not be empty' % option)
+                    raise OptionError('%s must not be empty' % option)
         if not params['validate_certs']:
             self.warn('validate_certs=false: the az-service certificate is not verified')
 
@@ -174,13 +203,15 @@ class AzServiceModule(AnsibleModule):
         verify, cert = self._tls_settings()
         if params['url']:
             base_url = params['url']
-            trust_env = True
+            parsed = urllib.parse.urlparse(base_url)
+            # A plain-http loopback URL is exempt from the token rule because the request stays on this machine:
+            # environment proxies (HTTP_PROXY) would send it, token and all, elsewhere, so they are not used.
+            trust_env = not (parsed.scheme == 'http' and is_loopback(parsed.hostname))
         else:
             try:
                 base_url = self._open_relay()
-            except kube.KubeError as exc:
-                self.close_relay()
-                self.fail_json(msg=str(exc))
+            except KubeError as exc:
+                self.fail_from_exception(exc)
             trust_env = False  # loopback relay: never through an HTTP proxy from the environment
         if verify is False:
             _silence_insecure_warnings()
@@ -188,6 +219,7 @@ class AzServiceModule(AnsibleModule):
             'token': params['token'], 'verify': verify, 'cert': cert, 'timeout': params['timeout'],
             'retries': params['retries'], 'retry_delay': params['retry_delay'], 'trust_env': trust_env,
             'transport_note': self._relay.describe if self._relay is not None else None,
+            'status_map': self.status_map,
         }
         options.update(overrides)
         return az_service.AzServiceClient(base_url, **options)
@@ -210,19 +242,12 @@ class AzServiceModule(AnsibleModule):
 
     # -- failures and results ------------------------------------------------------------------------------
 
-    def fail_on_error(self, error, **extra):
-        """fail_json from an AzServiceError (msg, method, url, status, body) plus ``extra`` result keys."""
-        self.close_relay()
-        result = error.to_fail_kwargs()
-        result.update(extra)
-        self.fail_json(**result)
-
     def read_status(self, client):
         """(normalised status, AzResponse) of GET /status, failing the module on error."""
         try:
             return client.get_status()
-        except az_service.AzServiceError as exc:
-            self.fail_on_error(exc)
+        except AzServiceError as exc:
+            self.fail_from_exception(exc)
         return None, None  # not reached: fail_json exits
 
     def wait_for(self, client, is_done, what, failure=None):
@@ -239,23 +264,49 @@ class AzServiceModule(AnsibleModule):
             return status
 
         def transient(exc):
-            return isinstance(exc, az_service.AzServiceError) and (
+            return isinstance(exc, AzServiceError) and (
                 exc.status is None or exc.status in az_service.NOT_PROCESSED_STATUSES + az_service.MAYBE_PROCESSED_STATUSES)
+
+        limit = self.params['unreadable_status_limit']
+        unreadable = {'count': 0}
+
+        def failure_or_unreadable(status):
+            reason = failure(status) if failure else None
+            if reason:
+                return reason
+            unreadable['count'] = 0 if status.get('understood') else unreadable['count'] + 1
+            if unreadable['count'] >= limit:
+                return unreadable_message(status, latest.get('response'), unreadable['count'])
+            return None
 
         interval = self.params['poll_interval']
         waiter = Waiter(fetch, is_done, timeout=self.params['wait_timeout'], interval=interval,
                         max_interval=max(interval, min(interval * 4, 60.0)), summarize=status_summary,
-                        failure=failure, is_transient=transient, what=what)
+                        failure=failure_or_unreadable, is_transient=transient, what=what)
         try:
             result = waiter.run()
         except WaitError as exc:
             response = latest.get('response')
-            self.close_relay()
-            self.fail_json(msg=exc.message, status=latest.get('status'), raw=response.text if response else None,
-                           progress=exc.history, elapsed=round(exc.elapsed, 1), timed_out=exc.timed_out)
-        except az_service.AzServiceError as exc:
-            self.fail_on_error(exc, progress=waiter.history)
+            self.fail_from_exception(exc, status=latest.get('status'), raw=response.text if response else None,
+                                     progress=exc.history, elapsed=round(exc.elapsed, 1), timed_out=exc.timed_out)
+        except AzServiceError as exc:
+            self.fail_from_exception(exc, progress=waiter.history)
         return latest['status'], latest['response'], result.history, round(result.elapsed, 1)
+
+
+def trimmed(text, limit=RAW_LIMIT):
+    """``text`` on one line, cut to ``limit`` characters."""
+    text = ' '.join((text or '').split())
+    return text if len(text) <= limit else text[:limit] + '... (%d more characters)' % (len(text) - limit)
+
+
+def unreadable_message(status, response, reads):
+    """Why a wait stops on a status it cannot understand, with the body and the way out."""
+    said = 'state word %r is not in the state table' % status['state_word'] if status.get('state_word') else \
+        'no state field was found'
+    return ('the az-service status could not be understood in %d consecutive reads (%s); body: %r. Set status_map '
+            'to point at the fields of your service\'s status (see ansible-doc kfuse.failover.az_status)'
+            % (reads, said, trimmed(response.text if response is not None else '')))
 
 
 def status_result(status, response):

@@ -4,24 +4,25 @@
 
 """What goes into a backup set, and how it is applied back.
 
-- ``portable_secret``: a Secret stripped of everything that ties it to one cluster (also the filter plugin's logic).
 - ``collect_secrets``, ``helm_release_values``, ``file_item``, ``database_item``: the sources of a set, each as a
   ``SourceItem`` whose ``open()`` returns a binary reader, so nothing is held whole in memory but small objects.
-- ``decide_secret_restore`` / ``apply_secrets``: restore secrets without clobbering unless asked (check mode aware).
-- ``restore_database``: a database dump stream into a DSN or a pod, through ``_postgres.restore_stream``.
+- ``restore_database``: a database dump stream into a DSN or a pod, through ``_postgres.local`` or ``_postgres.pod``.
 
-The store options live in ``_storage_params``, the module tasks that combine both in ``_backup_tasks``.
+Secrets in their portable form, and applying them back, live in ``_secrets``; the store options in
+``_storage_params``, the module tasks that combine both in ``_backup_tasks``.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import io
 import json
 import os
 import re
+
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import api_call, api_exception, portable_secret, secret_data
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import PostgresError, SourceError
 
 try:
     import yaml
@@ -29,57 +30,13 @@ try:
 except ImportError:
     HAS_YAML = False
 
-LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration'
-CLUSTER_METADATA = ('uid', 'resourceVersion', 'creationTimestamp', 'ownerReferences', 'managedFields', 'selfLink',
-                    'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName')
 # Object keys may hold names chosen by users: keep them to a safe alphabet.
 _UNSAFE_KEY_CHARS = re.compile(r'[^A-Za-z0-9._-]')
 HELM_STORAGE_PREFIX = 'sh.helm.release.v1.'
 GZIP_MAGIC = b'\x1f\x8b'
 
 
-class SourceError(Exception):
-    """A source that cannot be read or applied, with a message fit for an operator."""
-
-
-# -- portable secrets -------------------------------------------------------------------------------------------
-
-def portable_secret(secret, namespace=None):
-    """Copy of ``secret`` (a dict in API form) without cluster-bound fields; ``namespace`` re-targets it.
-
-    Strips uid, resourceVersion, creationTimestamp, ownerReferences, managedFields, selfLink, generation, deletion
-    markers, status and the kubectl last-applied annotation; keeps name, namespace, labels, other annotations,
-    type, data, stringData and immutable.
-    """
-    if not isinstance(secret, dict):
-        raise SourceError('a Secret must be a mapping, got %s' % type(secret).__name__)
-    result = copy.deepcopy(secret)
-    result.pop('status', None)
-    result['apiVersion'] = result.get('apiVersion') or 'v1'
-    result['kind'] = result.get('kind') or 'Secret'
-    metadata = result.get('metadata') or {}
-    for field in CLUSTER_METADATA:
-        metadata.pop(field, None)
-    annotations = metadata.get('annotations')
-    if annotations:
-        annotations.pop(LAST_APPLIED, None)
-        if not annotations:
-            metadata.pop('annotations')
-    if not metadata.get('labels'):
-        metadata.pop('labels', None)
-    if namespace:
-        metadata['namespace'] = namespace
-    result['metadata'] = metadata
-    return result
-
-
-def secret_data(secret):
-    """The secret's data as base64 strings, ``stringData`` folded in the way the API server does."""
-    data = dict(secret.get('data') or {})
-    for key, value in (secret.get('stringData') or {}).items():
-        data[key] = base64.b64encode(str(value).encode('utf-8')).decode('ascii')
-    return data
-
+# -- secrets ---------------------------------------------------------------------------------------------------
 
 def safe_key_part(text):
     """``text`` usable as one path segment of an object key."""
@@ -115,16 +72,6 @@ def _bytes_item(kind, name, key, payload, meta=None, sensitive=False):
     return SourceItem(kind, name, key, lambda: io.BytesIO(payload), meta=meta, sensitive=sensitive, size=len(payload))
 
 
-def _api_call(what, call, *args, **kwargs):
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-    try:
-        return call(*args, **kwargs)
-    except ApiException as exc:
-        raise SourceError('%s: %s %s' % (what, exc.status, exc.reason)) from None
-    except (OSError, ValueError) as exc:
-        raise SourceError('%s: cannot reach the Kubernetes API server: %s' % (what, exc)) from None
-
-
 def secret_item(secret):
     """SourceItem of one portable secret, serialised as sorted JSON."""
     metadata = secret['metadata']
@@ -147,10 +94,9 @@ def collect_secrets(core_v1, selections, default_namespace):
         namespace = selection.get('namespace') or default_namespace
         name, selector = selection.get('name'), selection.get('label_selector')
         if name:
-            from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
             try:
                 objects = [core_v1.read_namespaced_secret(name, namespace)]
-            except ApiException as exc:
+            except api_exception() as exc:
                 if exc.status == 404 and selection.get('optional'):
                     continue
                 raise SourceError('cannot read secret %s/%s: %s %s' % (namespace, name, exc.status, exc.reason)) from None
@@ -159,8 +105,8 @@ def collect_secrets(core_v1, selections, default_namespace):
                 labels = objects[0].metadata.labels or {}
                 objects = [obj for obj in objects if all(labels.get(k) == v for k, v in wanted.items())]
         else:
-            objects = _api_call('cannot list secrets %s in %s' % (selector, namespace), core_v1.list_namespaced_secret,
-                                namespace, label_selector=selector).items
+            objects = api_call('cannot list secrets %s in %s' % (selector, namespace), core_v1.list_namespaced_secret,
+                               namespace, label_selector=selector).items
         for obj in objects:
             secret = portable_secret(api_client.sanitize_for_serialization(obj))
             secret['metadata'].setdefault('namespace', namespace)
@@ -220,8 +166,8 @@ def helm_release_values(core_v1, release, namespace):
     the Kubernetes API; the newest deployed revision wins. Fails when the release has no deployed revision.
     """
     selector = 'owner=helm,name=%s' % release
-    secrets = _api_call('cannot list Helm releases %s in %s' % (release, namespace), core_v1.list_namespaced_secret,
-                        namespace, label_selector=selector).items
+    secrets = api_call('cannot list Helm releases %s in %s' % (release, namespace), core_v1.list_namespaced_secret,
+                       namespace, label_selector=selector).items
     deployed = [s for s in secrets if (s.metadata.labels or {}).get('status') == 'deployed'
                 and s.metadata.name.startswith(HELM_STORAGE_PREFIX)]
     if not deployed:
@@ -267,9 +213,13 @@ def file_item(path, name=None):
 
 # -- databases --------------------------------------------------------------------------------------------------
 
-def _postgres():
-    from ansible_collections.kfuse.failover.plugins.module_utils import _postgres  # pylint: disable=import-outside-toplevel
-    return _postgres
+def _postgres(mode):
+    """The ``_postgres.local`` (DSN) or ``_postgres.pod`` module, imported on first use."""
+    if mode == 'dsn':
+        from ansible_collections.kfuse.failover.plugins.module_utils._postgres import local  # pylint: disable=import-outside-toplevel
+        return local
+    from ansible_collections.kfuse.failover.plugins.module_utils._postgres import pod  # pylint: disable=import-outside-toplevel
+    return pod
 
 
 POD_OPTIONS = ('container', 'username', 'password', 'password_env', 'host', 'port')
@@ -277,14 +227,15 @@ POD_OPTIONS = ('container', 'username', 'password', 'password_env', 'host', 'por
 
 def _open_database(spec, api_client_factory, action, chunks=None, clean=False):
     """Run the dump (action='dump') or restore of one database ``spec``, by DSN or in a pod."""
-    postgres = _postgres()
     database = spec.get('target_database') or spec['name']
     if spec.get('dsn'):
+        postgres = _postgres('dsn')
         if action == 'dump':
             return postgres.dump_stream(spec['dsn'], database=database, exclude_tables=spec.get('exclude_tables') or ())
         return postgres.restore_stream(spec['dsn'], chunks, clean=clean, database=database)
     if api_client_factory is None:
         raise SourceError('database %s: pod mode needs a Kubernetes connection' % spec['name'])
+    postgres = _postgres('pod')
     core_v1 = postgres.new_core_v1(api_client_factory())
     extra = {name: spec[name] for name in POD_OPTIONS if spec.get(name) is not None}
     namespace = spec.get('namespace') or 'kfuse'
@@ -295,13 +246,29 @@ def _open_database(spec, api_client_factory, action, chunks=None, clean=False):
 
 
 def check_database_spec(spec, option):
-    """ValueError naming ``option`` unless ``spec`` has a name and exactly one of dsn or pod."""
+    """SourceError naming ``option`` unless ``spec`` has a name and exactly one of dsn or pod."""
     if not spec.get('name'):
-        raise ValueError('%s: every database needs a name' % option)
+        raise SourceError('%s: every database needs a name' % option)
     if bool(spec.get('dsn')) == bool(spec.get('pod')):
-        raise ValueError('%s: database %s needs exactly one of dsn or pod' % (option, spec['name']))
+        raise SourceError('%s: database %s needs exactly one of dsn or pod' % (option, spec['name']))
     if spec.get('password') is not None and spec.get('password_env'):
-        raise ValueError('%s: database %s: password and password_env are mutually exclusive' % (option, spec['name']))
+        raise SourceError('%s: database %s: password and password_env are mutually exclusive' % (option, spec['name']))
+    from ansible_collections.kfuse.failover.plugins.module_utils import _names  # pylint: disable=import-outside-toplevel
+    if spec.get('password_env'):
+        _names.check_env_name(spec['password_env'], option + '.password_env')
+    if spec.get('pod'):
+        _names.check_object_name(spec['pod'], option + '.pod', 'Pod')
+        if spec.get('namespace'):
+            _names.check_namespace(spec['namespace'], option + '.namespace')
+    if spec.get('password') is not None and ('\n' in spec['password'] or '\r' in spec['password']):
+        raise SourceError('%s.password: a password with a line break cannot be sent to the pod' % option)
+    if spec.get('dsn'):
+        from ansible_collections.kfuse.failover.plugins.module_utils._postgres import dsn  # pylint: disable=import-outside-toplevel
+        try:
+            dsn.parse_dsn(spec['dsn'])
+        except PostgresError as exc:
+            # The DSN itself is never quoted: it may hold a password.
+            raise SourceError('%s.dsn: %s' % (option, str(exc).split(' after ', maxsplit=1)[0])) from None
 
 
 def database_item(spec, api_client_factory=None):
@@ -319,60 +286,3 @@ def restore_database(spec, chunks, api_client_factory=None):
     """Feed decrypted dump ``chunks`` (an iterator of bytes) to pg_restore for ``spec`` (DSN or pod);
     returns {'bytes', 'warnings'}."""
     return _open_database(spec, api_client_factory, 'restore', chunks=chunks, clean=bool(spec.get('clean')))
-
-
-def postgres_error_types():
-    """Exception types a database dump or restore raises (for the modules to report)."""
-    return (_postgres().PostgresError,)
-
-
-# -- restoring secrets ------------------------------------------------------------------------------------------
-
-def decide_secret_restore(existing, desired, overwrite):
-    """created | unchanged | skipped | replaced, for ``desired`` (portable dict) against ``existing`` (dict or None).
-
-    Two secrets are the same when their type and data (with stringData folded in) are equal; labels and
-    annotations do not make a secret different, so a restored secret is never clobbered for metadata alone.
-    """
-    if existing is None:
-        return 'created'
-    same = ((existing.get('type') or 'Opaque') == (desired.get('type') or 'Opaque')
-            and secret_data(existing) == secret_data(desired))
-    if same:
-        return 'unchanged'
-    return 'replaced' if overwrite else 'skipped'
-
-
-def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=False):
-    """Apply portable ``secrets`` (dicts); ``namespace`` re-targets all of them. Returns one report per secret:
-    {name, namespace, action} with action created|unchanged|skipped|replaced (what would happen in check mode)."""
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
-    reports = []
-    for secret in secrets:
-        desired = portable_secret(secret, namespace=namespace)
-        name, target_ns = desired['metadata']['name'], desired['metadata'].get('namespace') or 'default'
-        desired['metadata']['namespace'] = target_ns
-        try:
-            current = core_v1.api_client.sanitize_for_serialization(core_v1.read_namespaced_secret(name, target_ns))
-        except ApiException as exc:
-            if exc.status != 404:
-                raise SourceError('cannot read secret %s/%s: %s %s' % (target_ns, name, exc.status, exc.reason)) from None
-            current = None
-        action = decide_secret_restore(current, desired, overwrite)
-        if not check_mode:
-            if action == 'created':
-                _api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
-                          target_ns, desired)
-            elif action == 'replaced':
-                if (current.get('type') or 'Opaque') != (desired.get('type') or 'Opaque'):
-                    # type is immutable: replace means delete then create
-                    _api_call('cannot delete secret %s/%s' % (target_ns, name), core_v1.delete_namespaced_secret,
-                              name, target_ns)
-                    _api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
-                              target_ns, desired)
-                else:
-                    desired['metadata']['resourceVersion'] = current['metadata'].get('resourceVersion')
-                    _api_call('cannot replace secret %s/%s' % (target_ns, name), core_v1.replace_namespaced_secret,
-                              name, target_ns, desired)
-        reports.append({'name': name, 'namespace': target_ns, 'action': action})
-    return reports

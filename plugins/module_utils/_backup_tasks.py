@@ -2,37 +2,47 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The tasks of the backup, backup_info and backup_restore modules.
+"""The backup module's task, and what the backup modules share (argument specs, checks, store, Kubernetes).
 
-Each ``run_*`` takes the module's params (and check mode), returns the result dict, and raises ``TaskFailed`` with
-the result keys a failure should carry. Bad input raises before any write. The sources come from ``_backup_sources``,
-the store from ``_storage_params``.
+``_backup_read`` holds the tasks of backup_info and backup_restore.
+
+Each ``run_*`` takes the module's params (and check mode), returns the result dict, and raises a ``KfuseError``
+(``TaskFailed`` when the failure carries result keys). Bad input raises ``OptionError`` before any write. A failure
+after something was changed carries ``changed=True`` and what was changed. ``register_secret`` (the module base's)
+receives every secret learned on the way (storage credentials, passwords inside DSNs). The sources come from
+``_backup_sources``, the store from ``_storage_params``; the modules run the tasks through ``KfuseModule.run``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-
 from ansible_collections.kfuse.failover.plugins.module_utils._backup_sources import (
-    SourceError,
-    apply_secrets,
     check_database_spec,
     collect_secrets,
     database_item,
     file_item,
     helm_values_item,
-    postgres_error_types,
-    restore_database,
+)
+from ansible_collections.kfuse.failover.plugins.module_utils._backup_set.layout import check_segment
+from ansible_collections.kfuse.failover.plugins.module_utils._names import (
+    check_label_selector,
+    check_namespace,
+    check_object_name,
 )
 from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import (
-    credential_values,
     open_store_from_params,
     storage_config,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils._version import COLLECTION_VERSION
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import (
+    DecryptionError,
+    IntegrityError,
+    KfuseError,
+    OptionError,
+    TaskFailed,
+)
 
-COLLECTION_VERSION = '0.2.0'
 ENCRYPT_CHOICES = ('auto', 'always', 'never')
+MIN_PASSPHRASE = 12
 
 # The options every backup module shares word for word (documented by the backup_set doc fragment).
 BACKUP_SET_ARGSPEC = {
@@ -54,15 +64,6 @@ DATABASE_CONNECTION_ARGSPEC = {
 }
 
 
-class TaskFailed(Exception):
-    """A module failure: ``msg`` plus extra result keys."""
-
-    def __init__(self, msg, **extra):
-        super().__init__(msg)
-        self.msg = msg
-        self.extra = extra
-
-
 def _modules():
     """backup_set, storage and _crypto, imported late so importing this module needs none of their dependencies."""
     from ansible_collections.kfuse.failover.plugins.module_utils import backup_set  # pylint: disable=import-outside-toplevel
@@ -71,31 +72,29 @@ def _modules():
     return backup_set, storage, _crypto
 
 
-def _fail_from(exc, secrets=()):
-    """TaskFailed for an exception of the storage, set, crypto, Kubernetes or PostgreSQL layers."""
-    backup_set, storage, _crypto = _modules()
-    text = str(exc)
-    for secret in secrets:
-        if secret and isinstance(secret, str) and len(secret) >= 4:
-            text = text.replace(secret, '********')
-    if isinstance(exc, storage.StorageError):
-        return TaskFailed(text, storage_error=exc.to_dict())
-    if isinstance(exc, _crypto.DecryptionError):
-        return TaskFailed('cannot decrypt the backup set: %s (check encryption_passphrase)' % text)
-    if isinstance(exc, backup_set.IntegrityError):
-        return TaskFailed('integrity check failed: %s' % text)
-    return TaskFailed(text)
+def _no_register(*_values):
+    """Default ``register_secret`` when a task runs outside a module (tests)."""
 
 
-def _task_errors():
-    backup_set, storage, _crypto = _modules()
-    errors = (ValueError, SourceError, storage.StorageError, backup_set.BackupSetError, _crypto.CryptoError)
-    try:
-        errors += postgres_error_types()
-    except ImportError:
-        pass
-    from ansible_collections.kfuse.failover.plugins.module_utils.kube import KubeError  # pylint: disable=import-outside-toplevel
-    return errors + (KubeError,)
+def _register_database_secrets(specs, register_secret):
+    """Register the password of every database spec, and the one inside its DSN."""
+    from ansible_collections.kfuse.failover.plugins.module_utils._postgres import dsn as pg_dsn  # pylint: disable=import-outside-toplevel
+    for spec in specs or ():
+        register_secret(spec.get('password'), spec.get('dsn'))
+        if spec.get('dsn'):
+            try:
+                register_secret(pg_dsn.parse_dsn(spec['dsn']).get('password'))
+            except KfuseError:
+                pass  # check_database_spec reports the malformed DSN, naming the option
+
+
+def _explained(exc):
+    """The error with a hint for the operator when it is a decryption or integrity failure."""
+    if isinstance(exc, DecryptionError):
+        return TaskFailed('cannot decrypt the backup set: %s (check encryption_passphrase)' % exc, **exc.fail_result())
+    if isinstance(exc, IntegrityError) and not str(exc).startswith('integrity check failed'):
+        return TaskFailed('integrity check failed: %s' % exc, **exc.fail_result())
+    return exc
 
 
 def _api_client_factory(params):
@@ -115,27 +114,40 @@ def _api_client_factory(params):
 
 
 def _core_v1(factory):
-    from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-    return k8s_client.CoreV1Api(factory())
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    return kube.k8s_client.CoreV1Api(factory())
 
 
 def _check_common(params):
     backup_set, _storage, _crypto = _modules()
     config = storage_config(params)
+    prefix = params.get('prefix') or ''
+    for segment in prefix.strip('/').split('/') if prefix.strip('/') else []:
+        try:
+            check_segment(segment, 'prefix segment')
+        except OptionError as exc:
+            raise OptionError('prefix: %s (a prefix is "/"-separated names, no empty, "." or ".." segments)'
+                              % exc) from None
+    if params.get('namespace') is not None:
+        check_namespace(params['namespace'], 'namespace')
     zone = params.get('zone')
     if zone is not None:
         try:
             backup_set.zone_prefix(params['prefix'], zone)
-        except ValueError as exc:
-            raise ValueError('zone: %s' % exc) from None
+        except OptionError as exc:
+            raise OptionError('zone: %s' % exc) from None
     if params.get('set_id') and params['set_id'] != 'latest' and backup_set.set_id_time(params['set_id']) is None:
-        raise ValueError('set_id must look like 20260121T100000Z (optionally with -abcdef), got %r' % params['set_id'])
+        raise OptionError('set_id must look like 20260121T100000Z (optionally with -abcdef), got %r' % params['set_id'])
     return config
 
 
-def _open(params, config):
-    store, credentials = open_store_from_params(params, config)
-    return store, credential_values(credentials)
+def _open(params, config, register_secret):
+    store, credentials = open_store_from_params(params, config, register_secret=register_secret)
+    return store
+
+
+def _where(params):
+    return '%s/%s' % (params['prefix'].strip('/'), params['zone']) if params.get('zone') else params['prefix']
 
 
 # -- backup ---------------------------------------------------------------------------------------------------------
@@ -148,47 +160,74 @@ def _plan_backup(params, factory):
     items = []
     needs_kube = sources.get('secrets') or sources.get('helm_releases')
     core_v1 = _core_v1(factory) if needs_kube else None
-    for position, selection in enumerate(sources.get('secrets') or []):
-        if not selection.get('name') and not selection.get('label_selector'):
-            raise ValueError('sources.secrets[%d] needs a name or a label_selector' % position)
     if sources.get('secrets'):
         items.extend(collect_secrets(core_v1, sources['secrets'], namespace))
     for release in sources.get('helm_releases') or []:
         items.append(helm_values_item(core_v1, release['name'], release.get('namespace') or namespace))
     for spec in sources.get('files') or []:
         items.append(file_item(spec['path'], spec.get('name')))
-    for position, spec in enumerate(sources.get('databases') or []):
-        check_database_spec(spec, 'sources.databases[%d]' % position)
+    for spec in sources.get('databases') or []:
         items.append(database_item(spec, factory))
     if not items:
-        raise ValueError('sources: nothing to back up (the secrets selections matched nothing and no other source '
-                         'was given)' if sources.get('secrets') else 'sources: give at least one of secrets, '
-                         'helm_releases, files or databases')
+        raise OptionError('sources: nothing to back up (the secrets selections matched nothing and no other source '
+                          'was given)' if sources.get('secrets') else 'sources: give at least one of secrets, '
+                          'helm_releases, files or databases')
     seen = set()
     for item in items:
         try:
             key = backup_set.object_key(item.kind, item.name)
-        except ValueError as exc:
-            raise ValueError('sources: %s' % exc) from None
+        except OptionError as exc:
+            raise OptionError('sources: %s' % exc) from None
         if key in seen:
-            raise ValueError('sources: %s %r is listed twice' % (item.kind, item.name))
+            raise OptionError('sources: %s %r is listed twice' % (item.kind, item.name))
         seen.add(key)
         item.key = key
     return items
 
 
 def decide_encryption(mode, has_secrets, passphrase):
-    """Whether to encrypt; ValueError naming encryption_passphrase when it is needed and missing."""
+    """Whether to encrypt; OptionError naming encryption_passphrase when it is needed and missing or too short.
+
+    ``has_secrets``: the set holds sensitive items (Kubernetes secrets, Helm values, files), which are encrypted
+    or refused unless encrypt=never says to store them in clear.
+    """
     if mode not in ENCRYPT_CHOICES:
-        raise ValueError('encrypt must be one of %s, got %r' % (', '.join(ENCRYPT_CHOICES), mode))
+        raise OptionError('encrypt must be one of %s, got %r' % (', '.join(ENCRYPT_CHOICES), mode))
     if mode == 'never':
         return False
     if mode == 'always' and not passphrase:
-        raise ValueError('encrypt=always needs encryption_passphrase')
+        raise OptionError('encrypt=always needs encryption_passphrase')
     if has_secrets and not passphrase:
-        raise ValueError('the set holds Kubernetes secrets, so it is encrypted (encrypt=auto): encryption_passphrase '
-                         'is required, or set encrypt=never to store them in clear')
+        raise OptionError('the set holds Kubernetes secrets, Helm values or files, so it is encrypted (encrypt=auto): '
+                          'encryption_passphrase is required, or set encrypt=never to store them in clear')
+    if passphrase and len(passphrase) < MIN_PASSPHRASE:
+        raise OptionError('encryption_passphrase must be at least %d characters: it is the only key to the set, and '
+                          'scrypt slows down guessing but cannot make a short passphrase strong' % MIN_PASSPHRASE)
     return bool(passphrase)
+
+
+def check_sources(sources):
+    """Every source option checked before anything is read or written (OptionError naming the option)."""
+    for position, selection in enumerate(sources.get('secrets') or []):
+        where = 'sources.secrets[%d]' % position
+        if not selection.get('name') and not selection.get('label_selector'):
+            raise OptionError('%s needs a name or a label_selector' % where)
+        if selection.get('name'):
+            check_object_name(selection['name'], where + '.name', 'Secret')
+        if selection.get('label_selector'):
+            check_label_selector(selection['label_selector'], where + '.label_selector')
+        if selection.get('namespace'):
+            check_namespace(selection['namespace'], where + '.namespace')
+    for position, release in enumerate(sources.get('helm_releases') or []):
+        where = 'sources.helm_releases[%d]' % position
+        if len(release.get('name') or '') > 53:
+            raise OptionError('%s.name must be a Helm release name (at most 53 characters), got %r'
+                              % (where, release.get('name')))
+        check_object_name(release.get('name'), where + '.name', 'Helm release')
+        if release.get('namespace'):
+            check_namespace(release['namespace'], where + '.namespace')
+    for position, spec in enumerate(sources.get('databases') or []):
+        check_database_spec(spec, 'sources.databases[%d]' % position)
 
 
 def _source_info(params, factory, items):
@@ -206,53 +245,44 @@ def _tools(items):
     tools = {'kfuse.failover': COLLECTION_VERSION}
     if any(item.kind == 'postgres' and item.meta.get('via') == 'dsn' for item in items):
         try:
-            from ansible_collections.kfuse.failover.plugins.module_utils import _postgres  # pylint: disable=import-outside-toplevel
-            tools['pg_dump'] = _postgres.tool_version('pg_dump')
+            from ansible_collections.kfuse.failover.plugins.module_utils._postgres import local  # pylint: disable=import-outside-toplevel
+            tools['pg_dump'] = local.tool_version('pg_dump')
         except Exception:  # pylint: disable=broad-exception-caught
             tools['pg_dump'] = None  # informational only; the dump itself reports a missing tool
     return tools
 
 
-def run_module(module, task, **kwargs):
-    """Run one task on the module's parameters and exit with its result, or fail with the task's message."""
-    try:
-        result = task(module.params, **kwargs)
-    except TaskFailed as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
-
-
-def run_backup(params, check_mode=False, now=None):
+def run_backup(params, check_mode=False, now=None, register_secret=_no_register):
     """Write one backup set (see the backup module); returns the module result."""
     backup_set = _modules()[0]
     started = _monotonic()
-    secrets = [params.get('encryption_passphrase')]
+    _register_database_secrets((params.get('sources') or {}).get('databases'), register_secret)
     try:
         config = _check_common(params)
         keep_last, max_age = params.get('keep_last'), params.get('max_age')
         if keep_last is not None and keep_last < 1:
-            raise ValueError('keep_last must be 1 or more, got %s' % keep_last)
+            raise OptionError('keep_last must be 1 or more, got %s' % keep_last)
         if max_age is not None:
             backup_set.parse_duration(max_age, 'max_age')
         backup_set.parse_duration(params.get('incomplete_after') or backup_set.DEFAULT_INCOMPLETE_AFTER, 'incomplete_after')
         sources = params.get('sources') or {}
         if not any(sources.get(name) for name in ('secrets', 'helm_releases', 'files', 'databases')):
-            raise ValueError('sources: give at least one of secrets, helm_releases, files or databases')
-        has_secrets = bool(sources.get('secrets'))
+            raise OptionError('sources: give at least one of secrets, helm_releases, files or databases')
+        check_sources(sources)
+        has_secrets = any(sources.get(name) for name in ('secrets', 'helm_releases', 'files'))
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
         factory = _api_client_factory(params)
         items = _plan_backup(params, factory)
-        has_secrets = any(item.kind == 'secret' for item in items)
+        has_secrets = any(item.sensitive for item in items)
         encrypt = decide_encryption(params.get('encrypt') or 'auto', has_secrets, params.get('encryption_passphrase'))
-        store, credential_text = _open(params, config)
-        secrets += credential_text
+        store = _open(params, config, register_secret)
         set_id = params.get('set_id') or backup_set.new_set_id(now, unique=bool(params.get('unique_set_id')))
         location = backup_set.set_prefix(params['prefix'], params['zone'], set_id)
         planned = [dict(item.describe(), key=item.key + (backup_set.ENCRYPTED_SUFFIX if encrypt else ''),
                         encrypted=encrypt) for item in items]
         if check_mode:
             if store.head(location + backup_set.WRITER_NAME) is not None:
-                raise ValueError('set_id: backup set %s already exists' % location)
+                raise OptionError('set_id: backup set %s already exists' % location)
             return {'changed': True, 'set_id': set_id, 'prefix': location, 'encrypted': encrypt, 'objects': planned,
                     'pruned': [], 'elapsed': round(_monotonic() - started, 2)}
         sse = _sse_for(params, config)
@@ -288,10 +318,8 @@ def run_backup(params, check_mode=False, now=None):
                                        'deleted_objects': pruned['deleted_objects']}
         result['elapsed'] = round(_monotonic() - started, 2)
         return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None
+    except KfuseError as exc:
+        raise _explained(exc) from exc
 
 
 def _sse_for(params, config):
@@ -303,212 +331,3 @@ def _sse_for(params, config):
 def _monotonic():
     import time  # pylint: disable=import-outside-toplevel
     return time.monotonic()
-
-
-# -- backup_info ----------------------------------------------------------------------------------------------------
-
-def _age(moment, now):
-    return round((now - moment).total_seconds(), 1) if moment is not None else None
-
-
-def freshness(store, pattern, zone, now, max_age=None):
-    """Newest object under ``pattern`` (``{zone}`` replaced) and its age; ``stale`` when older than max_age."""
-    backup_set = _modules()[0]
-    prefix = pattern.replace('{zone}', zone)
-    newest = None
-    count = 0
-    for info in store.list(prefix):
-        count += 1
-        if info.last_modified is not None and (newest is None or info.last_modified > newest.last_modified):
-            newest = info
-    result = {'zone': zone, 'prefix': prefix, 'objects': count, 'newest_key': newest.key if newest else None,
-              'newest_time': backup_set.format_time(newest.last_modified) if newest else None,
-              'age_seconds': _age(newest.last_modified, now) if newest else None, 'max_age': max_age, 'stale': None}
-    if max_age is not None:
-        limit = backup_set.parse_duration(max_age, 'az_backups.max_age')
-        result['max_age_seconds'] = limit
-        result['stale'] = newest is None or result['age_seconds'] > limit
-    return result
-
-
-def run_info(params, now=None):
-    """List sets, verify one, report ages and az-service freshness (see the backup_info module)."""
-    backup_set = _modules()[0]
-    secrets = [params.get('encryption_passphrase')]
-    now = now or backup_set.utcnow()
-    try:
-        config = _check_common(params)
-        az_backups = params.get('az_backups')
-        if az_backups:
-            if az_backups.get('max_age') is not None:
-                backup_set.parse_duration(az_backups['max_age'], 'az_backups.max_age')
-            if not az_backups.get('prefix'):
-                raise ValueError('az_backups.prefix must not be empty')
-        store, credential_text = _open(params, config)
-        secrets += credential_text
-        sets = backup_set.list_sets(store, params['prefix'], params.get('zone'))
-        with_manifests = params.get('manifests', True)
-        complete = [item for item in sets if item.complete]
-        newest = complete[-1] if complete else None
-        result = {'changed': False,
-                  'sets': [dict(item.as_dict(with_manifest=with_manifests and item.complete)) for item in sets],
-                  'complete': [item.set_id for item in complete],
-                  'incomplete': [item.set_id for item in sets if item.status == backup_set.STATUS_INCOMPLETE],
-                  'invalid': [item.set_id for item in sets if item.status == backup_set.STATUS_INVALID],
-                  'latest': newest.as_dict(with_manifest=False) if newest else None,
-                  'latest_age_seconds': _age(newest.created, now) if newest else None,
-                  'verification': None, 'az_backups': None}
-        if params.get('verify'):
-            wanted = params['verify']
-            if wanted == 'latest':
-                chosen = newest
-                if chosen is None:
-                    raise TaskFailed('verify=latest: there is no complete backup set under %s' % _where(params), **result)
-            else:
-                matching = [item for item in sets if item.set_id == wanted]
-                if not matching or not matching[0].complete:
-                    state = matching[0].status if matching else 'not found'
-                    raise TaskFailed('verify: backup set %s is %s under %s' % (wanted, state, _where(params)), **result)
-                chosen = matching[0]
-            verification = backup_set.verify_set(store, chosen, params.get('encryption_passphrase'))
-            result['verification'] = verification
-            if not verification['ok']:
-                details = ['%s (%s)' % (o['key'], o['error']) for o in verification['objects'] if not o['ok']]
-                raise TaskFailed('backup set %s failed verification: %s' % (chosen.set_id, '; '.join(details)), **result)
-        if az_backups:
-            zone = az_backups.get('zone') or params.get('zone')
-            if not zone:
-                raise ValueError('az_backups.zone is required when zone is not set')
-            result['az_backups'] = freshness(store, az_backups['prefix'], zone, now, az_backups.get('max_age'))
-            if result['az_backups']['stale']:
-                fresh = result['az_backups']
-                raise TaskFailed('az-service backups of zone %s are stale: newest object under %s is %s (max_age %s)'
-                                 % (zone, fresh['prefix'], '%s seconds old' % fresh['age_seconds']
-                                    if fresh['newest_key'] else 'missing', az_backups['max_age']), **result)
-        return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None
-
-
-def _where(params):
-    return '%s/%s' % (params['prefix'].strip('/'), params['zone']) if params.get('zone') else params['prefix']
-
-
-# -- backup_restore -------------------------------------------------------------------------------------------------
-
-def _choose_set(store, params):
-    backup_set = _modules()[0]
-    wanted = params.get('set_id') or 'latest'
-    if wanted == 'latest':
-        chosen = backup_set.latest_complete(store, params['prefix'], params['zone'])
-        if chosen is None:
-            raise TaskFailed('there is no complete backup set under %s' % _where(params))
-        return chosen
-    chosen = backup_set.load_set(store, params['prefix'], params['zone'], wanted)
-    if not chosen.complete:
-        raise TaskFailed('backup set %s under %s is %s (%s); it cannot be restored'
-                         % (wanted, _where(params), chosen.status, chosen.error))
-    return chosen
-
-
-def _checked_stream(store, chosen, entry, passphrase):
-    """Plaintext chunks of ``entry``; a tampered or corrupted object fails naming its key."""
-    backup_set, _storage, _crypto = _modules()
-    try:
-        yield from backup_set.open_object(store, chosen, entry, passphrase)
-    except (_crypto.DecryptionError, backup_set.IntegrityError) as exc:
-        raise TaskFailed('object %s of backup set %s failed its integrity check, nothing more is restored from it: %s'
-                         % (entry['key'], chosen.set_id, exc), set_id=chosen.set_id) from None
-
-
-def _read_all(store, chosen, entry, passphrase):
-    return b''.join(_checked_stream(store, chosen, entry, passphrase))
-
-
-def _wanted_secret(entry, names):
-    if names is None:
-        return True
-    namespace, _sep, name = entry['name'].partition('/')
-    return entry['name'] in names or name in names or '%s/%s' % (namespace, name) in names
-
-
-def _write_local(path, data, check_mode):
-    """Write ``data`` to ``path`` (mode 0600) unless identical; returns whether it changed."""
-    if os.path.exists(path):
-        with open(path, 'rb') as handle:
-            if handle.read() == data:
-                return False
-    if not check_mode:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        descriptor = os.open(path + '.part', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, 'wb') as handle:
-            handle.write(data)
-        os.replace(path + '.part', path)
-    return True
-
-
-def run_restore(params, check_mode=False):
-    """Restore secrets, databases and (optionally) Helm values and files from a set (see backup_restore)."""
-    backup_set = _modules()[0]
-    passphrase = params.get('encryption_passphrase')
-    secrets = [passphrase]
-    try:
-        config = _check_common(params)
-        databases = params.get('databases') or []
-        for position, spec in enumerate(databases):
-            check_database_spec(spec, 'databases[%d]' % position)
-        store, credential_text = _open(params, config)
-        secrets += credential_text
-        chosen = _choose_set(store, params)
-        # The key is checked before anything is read or written, so a wrong passphrase restores nothing.
-        if chosen.encrypted:
-            if not passphrase:
-                raise TaskFailed('backup set %s is encrypted: encryption_passphrase is required' % chosen.set_id,
-                                 set_id=chosen.set_id)
-            backup_set.unlock(chosen, passphrase)
-        entries = chosen.entries()
-        result = {'changed': False, 'set_id': chosen.set_id, 'prefix': chosen.prefix, 'secrets': [], 'databases': [],
-                  'files': []}
-        for spec in databases:
-            matching = [e for e in entries if e['kind'] == 'postgres' and e['name'] == spec['name']]
-            if not matching:
-                present = ', '.join(e['name'] for e in entries if e['kind'] == 'postgres') or 'none'
-                raise TaskFailed('databases: backup set %s has no dump of database %s (dumps: %s)'
-                                 % (chosen.set_id, spec['name'], present), **result)
-        names = params.get('secrets')
-        secret_entries = [e for e in entries if e['kind'] == 'secret' and _wanted_secret(e, names)] \
-            if params.get('restore_secrets', True) else []
-        # Every secret is read, checked and decrypted before the first one is applied: all or nothing.
-        payloads = [json.loads(_read_all(store, chosen, e, passphrase).decode('utf-8')) for e in secret_entries]
-        if payloads:
-            factory = _api_client_factory(params)
-            result['secrets'] = apply_secrets(_core_v1(factory), payloads, namespace=params.get('namespace'),
-                                              overwrite=bool(params.get('overwrite')), check_mode=check_mode)
-        if params.get('dest'):
-            for entry in entries:
-                if entry['kind'] not in ('helm_values', 'file'):
-                    continue
-                relative = backup_set.object_key(entry['kind'], entry['name'])
-                path = os.path.join(params['dest'], relative)
-                changed = _write_local(path, _read_all(store, chosen, entry, passphrase), check_mode)
-                result['files'].append({'kind': entry['kind'], 'name': entry['name'], 'path': path, 'changed': changed})
-        for spec in databases:
-            entry = [e for e in entries if e['kind'] == 'postgres' and e['name'] == spec['name']][0]
-            report = {'name': spec['name'], 'target_database': spec.get('target_database') or spec['name'],
-                      'size': entry['plain_size'], 'clean': bool(spec.get('clean')), 'action': 'restored'}
-            if check_mode:
-                report['action'] = 'would restore'
-            else:
-                outcome = restore_database(spec, _checked_stream(store, chosen, entry, passphrase),
-                                           _api_client_factory(params))
-                report['warnings'] = outcome.get('warnings', [])
-            result['databases'].append(report)
-        result['changed'] = (any(r['action'] in ('created', 'replaced') for r in result['secrets'])
-                             or bool(result['databases']) or any(f['changed'] for f in result['files']))
-        return result
-    except TaskFailed:
-        raise
-    except _task_errors() as exc:
-        raise _fail_from(exc, secrets) from None

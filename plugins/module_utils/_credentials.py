@@ -17,6 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
+from urllib.parse import unquote
+
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import CredentialsError
 
 try:
     import yaml
@@ -34,10 +38,6 @@ _EXPLICIT_KEYS = {
     'gcs': ('service_account_info',),
     'azure': ('connection_string', 'account_key', 'account_name', 'account_url', 'sas_token'),
 }
-
-
-class CredentialsError(ValueError):
-    """Bad or unreadable credentials; the message names the option, never a secret value."""
 
 
 def resolve(provider, explicit=None, secret_data=None, secret_file=None, kubernetes_secret=None, ambient=False,
@@ -229,7 +229,7 @@ def from_kubernetes_secret(provider, spec, where='kubernetes_secret'):
         raise CredentialsError('%s: %s' % (label, exc)) from None
     try:
         secret = kube.k8s_client.CoreV1Api(api_client).read_namespaced_secret(spec['name'], namespace)
-    except kube.k8s_client.ApiException as exc:
+    except kube.ApiException as exc:
         reason = 'not found' if exc.status == 404 else '%s %s' % (exc.status, exc.reason)
         raise CredentialsError('cannot read secret %s: %s' % (label, reason)) from None
     except (OSError, kube.Urllib3HTTPError) as exc:
@@ -239,3 +239,27 @@ def from_kubernetes_secret(provider, spec, where='kubernetes_secret'):
         api_client.close()
     mapping = {key: _b64(value, '%s key %s' % (label, key)) for key, value in (secret.data or {}).items()}
     return from_seed_format(provider, mapping, 'secret ' + label)
+
+
+# Keys whose values are secrets, in every provider's credentials (GCS: inside service_account_info).
+SECRET_KEYS = ('secret_key', 'session_token', 'account_key', 'sas_token', 'connection_string', 'private_key',
+               'private_key_id', 'client_secret', 'refresh_token')
+_EMBEDDED_SECRET = re.compile(r'(?:^|[?&;\s])(?:sig|AccountKey|SharedAccessSignature)=([^&;\s]+)', re.IGNORECASE)
+
+
+def secret_values(credentials):
+    """Every secret string of resolved ``credentials`` for the module base's ``register_secret``.
+
+    Identifiers (access key ids, account and project names, client e-mails) are not secrets and are not listed, so
+    Ansible does not mask them everywhere. Keys and signatures embedded in a connection string or SAS token are
+    listed on their own as well (URL-decoded too), since a library may echo them apart from the whole string.
+    """
+    found = []
+    for key, value in (credentials or {}).items():
+        if isinstance(value, dict):
+            found.extend(secret_values(value))
+        elif key in SECRET_KEYS and isinstance(value, str) and value:
+            found.append(value)
+            for embedded in _EMBEDDED_SECRET.findall(value):
+                found.extend([embedded, unquote(embedded)])
+    return found

@@ -46,6 +46,9 @@ import os
 import struct
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import pop_bytes
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import CryptoError, DecryptionError
+
 try:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -76,14 +79,6 @@ HEADER_SIZE = _HEADER.size
 _HEADER_AAD_SIZE = 4 + 1 + 4 + 4 + 12
 _CHUNK_LABEL = b'KFE1-chunk'
 _KEY_CHECK_LABEL = b'kfuse.failover key check v1'
-
-
-class CryptoError(Exception):
-    """Encryption cannot be done (missing library, malformed parameters)."""
-
-
-class DecryptionError(CryptoError):
-    """Wrong key or passphrase, or data that was damaged, truncated, reordered or swapped."""
 
 
 def require_cryptography():
@@ -179,12 +174,6 @@ def unlock(passphrase, params):
     return kek
 
 
-def encrypted_size(plain_size, chunk_size=CHUNK_SIZE):
-    """Stored size of an object of ``plain_size`` plaintext bytes."""
-    chunks = max(1, -(-plain_size // chunk_size))
-    return HEADER_SIZE + plain_size + chunks * TAG_SIZE
-
-
 def _aad_key_bytes(aad_key):
     data = aad_key.encode('utf-8') if isinstance(aad_key, str) else bytes(aad_key)
     return struct.pack('>I', len(data)) + data
@@ -262,16 +251,7 @@ class EncryptingReader:
             size = self._buffered
         while self._buffered < size and not self._finished:
             self._encrypt_next()
-        parts = []
-        wanted = min(size, self._buffered)
-        while wanted > 0:
-            piece = self._out.popleft()
-            if len(piece) > wanted:
-                self._out.appendleft(piece[wanted:])
-                piece = piece[:wanted]
-            parts.append(piece)
-            wanted -= len(piece)
-        data = parts[0] if len(parts) == 1 else b''.join(parts)
+        data = pop_bytes(self._out, min(size, self._buffered))
         self._buffered -= len(data)
         self.stored_bytes += len(data)
         return data
@@ -361,12 +341,3 @@ def decrypt_chunks(chunks, kek, aad_key):
     last = decryptor.finish()
     if last:
         yield last
-
-
-def encrypt_bytes(data, kek, aad_key, chunk_size=CHUNK_SIZE):
-    """Whole-object convenience for small payloads."""
-    return EncryptingReader(data, kek, aad_key, chunk_size).read()
-
-
-def decrypt_bytes(data, kek, aad_key):
-    return b''.join(decrypt_chunks([data], kek, aad_key))

@@ -11,13 +11,13 @@ Put Block List, which carries the ``If-None-Match: *`` precondition of a conditi
 from __future__ import annotations
 
 import os
-import re
 import traceback
 from urllib.parse import urlparse
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import rechunk
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, StorageError, normalise_prefix, one_line, rechunk, redact, split_first_part,
-    upload_parts)
+    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, StorageError, normalise_prefix, one_line, split_first_part, upload_parts)
 
 try:
     from azure.core import MatchConditions
@@ -48,7 +48,6 @@ except ImportError:
     HAS_AZURE_IDENTITY = False
 
 MAX_BLOCKS = 50000
-_SAS_SIGNATURE = re.compile(r'((?:^|[?&;\s])sig=)[^&;\s]+', re.IGNORECASE)
 # Downloads come in pieces of this size, so a read never holds a large first chunk.
 DOWNLOAD_PIECE = 4 * 1024 * 1024
 
@@ -68,7 +67,7 @@ def parse_connection_string(text):
             continue
         name, sep, value = item.partition('=')
         if not sep:
-            raise ValueError('connection string segment without "=" (expected Name=Value pairs separated by ";")')
+            raise OptionError('connection string segment without "=" (expected Name=Value pairs separated by ";")')
         pairs[name.strip()] = value.strip()
     return pairs
 
@@ -97,21 +96,13 @@ class AzureStore(ObjectStore):
         self._timeout = timeout
         self._encryption_scope = (sse or {}).get('encryption_scope')
         credentials = credentials or {}
-        self._secrets = [credentials.get('connection_string'), credentials.get('account_key'),
-                         credentials.get('sas_token')]
-        if credentials.get('connection_string'):
-            try:
-                pairs = parse_connection_string(credentials['connection_string'])
-            except ValueError:
-                pairs = {}
-            self._secrets += [pairs.get('AccountKey'), pairs.get('SharedAccessSignature')]
         client_options = {'connection_verify': (ca_path or True) if validate_certs else False,
                           'connection_timeout': min(timeout, 30), 'read_timeout': timeout,
                           'max_single_get_size': DOWNLOAD_PIECE, 'max_chunk_get_size': DOWNLOAD_PIECE}
         try:
             self._service = self._build_service(account_url, credentials, client_options)
-        except (ValueError, TypeError, AzureError) as exc:
-            raise self._error('cannot set up the Azure Blob client: %s' % redact(one_line(exc), self._secrets),
+        except (OptionError, ValueError, TypeError, AzureError) as exc:
+            raise self._error('cannot set up the Azure Blob client: %s' % one_line(exc),
                               code='InvalidConfig') from None
         self._container = self._service.get_container_client(container)
 
@@ -127,11 +118,11 @@ class AzureStore(ObjectStore):
             elif sas:
                 credential = sas
             else:
-                raise ValueError('the connection string has neither AccountKey nor SharedAccessSignature')
+                raise OptionError('the connection string has neither AccountKey nor SharedAccessSignature')
             return BlobServiceClient(account_url, credential=credential, **client_options)
         if not account_url:
-            raise ValueError('cloud_storage.azure.account_url (or endpoint_url) is required unless the credentials '
-                             'are a connection string')
+            raise OptionError('cloud_storage.azure.account_url (or endpoint_url) is required unless the credentials '
+                              'are a connection string')
         if credentials.get('account_key'):
             name = credentials.get('account_name') or account_name_from_url(account_url)
             credential = {'account_name': name, 'account_key': credentials['account_key']}
@@ -144,7 +135,7 @@ class AzureStore(ObjectStore):
                                    container=self.container)
             credential = DefaultAzureCredential()
         else:
-            raise ValueError('Azure credentials accept connection_string, account_key (+ account_name) or sas_token')
+            raise OptionError('Azure credentials accept connection_string, account_key (+ account_name) or sas_token')
         return BlobServiceClient(account_url, credential=credential, **client_options)
 
     # ---- error translation ---------------------------------------------------------------------------------
@@ -155,7 +146,7 @@ class AzureStore(ObjectStore):
             str(exc.status_code) if getattr(exc, 'status_code', None) else type(exc).__name__)
         message = getattr(exc, 'message', None) or str(exc)
         # A SAS signature can also show up URL-encoded inside a request URL.
-        message = _SAS_SIGNATURE.sub(r'\1********', redact(one_line(message), self._secrets))
+        message = one_line(message)
         if action:
             message = '%s failed: %s' % (action, message)
         return self._error(message, code=str(code), key=key)

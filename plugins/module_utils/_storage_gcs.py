@@ -17,8 +17,10 @@ import io
 import os
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import PrefixedReader, as_reader, read_full
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    ObjectInfo, ObjectStore, PrefixedReader, as_reader, normalise_prefix, one_line, read_full, redact)
+    ObjectInfo, ObjectStore, normalise_prefix, one_line)
 
 try:
     import requests
@@ -56,18 +58,17 @@ def open_backend(config, credentials=None, sse=None, validate_certs=True, ca_pat
 
 
 def _build_credentials(credentials):
-    """(google credentials, project id, secrets to redact) from a resolved credentials dict or ambient."""
+    """(google credentials, project id) from a resolved credentials dict or ambient."""
     if not credentials:
         import google.auth  # pylint: disable=import-outside-toplevel
         found, project = google.auth.default(scopes=list(SCOPES))
-        return found, project, []
+        return found, project
     unknown = sorted(set(credentials) - {'service_account_info'})
     if unknown or not isinstance(credentials.get('service_account_info'), dict):
-        raise ValueError('GCS credentials must be {"service_account_info": <service-account JSON as a dict>}')
+        raise OptionError('GCS credentials must be {"service_account_info": <service-account JSON as a dict>}')
     from google.oauth2 import service_account  # pylint: disable=import-outside-toplevel
     info = credentials['service_account_info']
-    return (service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES)), info.get('project_id'),
-            [info.get('private_key'), info.get('private_key_id')])
+    return service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES)), info.get('project_id')
 
 
 class GCSStore(ObjectStore):
@@ -80,10 +81,9 @@ class GCSStore(ObjectStore):
         self.container = bucket
         self._timeout = timeout
         self._kms_key_name = (sse or {}).get('kms_key_name')
-        self._secrets = []
         verify = (ca_path or True) if validate_certs else False
         try:
-            google_credentials, default_project, self._secrets = _build_credentials(credentials)
+            google_credentials, default_project = _build_credentials(credentials)
             token_session = requests.Session()
             token_session.verify = verify
             session = AuthorizedSession(google_credentials, auth_request=AuthRequest(session=token_session))
@@ -92,8 +92,8 @@ class GCSStore(ObjectStore):
             # A project is only needed to create or list buckets, which this store never does.
             self._client = gcs.Client(project=project or default_project or 'kfuse-failover-unset',
                                       credentials=google_credentials, _http=session, client_options=options)
-        except (gauth_exceptions.GoogleAuthError, ValueError, KeyError, TypeError) as exc:
-            raise self._error('cannot set up the GCS client: %s' % redact(one_line(exc), self._secrets),
+        except (gauth_exceptions.GoogleAuthError, OptionError, ValueError, KeyError, TypeError) as exc:
+            raise self._error('cannot set up the GCS client: %s' % one_line(exc),
                               code='InvalidConfig') from None
         self._bucket = self._client.bucket(bucket)
 
@@ -109,7 +109,7 @@ class GCSStore(ObjectStore):
             code, message = 'AuthError', str(exc)
         else:
             code, message = type(exc).__name__, str(exc)
-        message = redact(one_line(message), self._secrets)
+        message = one_line(message)
         if action:
             message = '%s failed: %s' % (action, message)
         return self._error(message, code=code, key=key)

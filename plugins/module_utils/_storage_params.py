@@ -12,6 +12,13 @@
 
 from __future__ import annotations
 
+import math
+import os
+import urllib.parse
+
+from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
+
 STORAGE_ARGSPEC = {
     'cloud_storage': {'type': 'dict', 'required': True},
     'storage_credentials': {'type': 'dict', 'no_log': True},
@@ -31,6 +38,7 @@ STORAGE_ARGSPEC = {
         'azure': {'type': 'dict'},
     }},
     'storage_timeout': {'type': 'float', 'default': 60.0},
+    'allow_insecure_credentials': {'type': 'bool', 'default': False},
 }
 
 KUBE_ARGSPEC = {
@@ -55,21 +63,31 @@ def credential_sources(params):
 
 
 def storage_config(params):
-    """Validated cloud_storage dict; ValueError naming the option otherwise. No request is made."""
+    """Validated cloud_storage dict; OptionError naming the option otherwise. No request is made."""
     from ansible_collections.kfuse.failover.plugins.module_utils import storage  # pylint: disable=import-outside-toplevel
     config = storage.validate_cloud_storage(params['cloud_storage'])
     given = credential_sources(params)
     if len(given) > 1:
-        raise ValueError('storage credentials: use only one of %s, got %s' % (', '.join(CREDENTIAL_OPTIONS), ', '.join(given)))
+        raise OptionError('storage credentials: use only one of %s, got %s' % (', '.join(CREDENTIAL_OPTIONS), ', '.join(given)))
     if not given:
-        raise ValueError('storage credentials: one of storage_credentials, storage_credentials_file, '
-                         'storage_credentials_secret or storage_ambient=true is required')
+        raise OptionError('storage credentials: one of storage_credentials, storage_credentials_file, '
+                          'storage_credentials_secret or storage_ambient=true is required')
     if params.get('storage_timeout') is not None and params['storage_timeout'] <= 0:
-        raise ValueError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
+        raise OptionError('storage_timeout must be a positive number of seconds, got %s' % params['storage_timeout'])
+    if params.get('ca_path') and not os.path.isfile(params['ca_path']):
+        raise OptionError('ca_path: no such file %s' % params['ca_path'])
+    if params.get('storage_timeout') is not None and not math.isfinite(params['storage_timeout']):
+        raise OptionError('storage_timeout must be a finite number of seconds, got %s' % params['storage_timeout'])
+    endpoint = urllib.parse.urlparse(config.get('endpoint_url') or (config.get('azure') or {}).get('account_url') or '')
+    explicit = [name for name in given if name != 'storage_ambient']
+    if endpoint.scheme == 'http' and explicit and not is_loopback(endpoint.hostname) \
+            and not params.get('allow_insecure_credentials'):
+        raise OptionError('refusing to send %s over plain http to %s; use an https endpoint or set '
+                          'allow_insecure_credentials=true' % (explicit[0], endpoint.hostname))
     sse = params.get('server_side_encryption') or {}
     s3_sse = sse.get('s3') or {}
     if s3_sse and s3_sse.get('mode') not in ('AES256', 'aws:kms'):
-        raise ValueError('server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r' % s3_sse.get('mode'))
+        raise OptionError('server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r' % s3_sse.get('mode'))
     return config
 
 
@@ -98,24 +116,32 @@ def resolve_credentials(params, config):
     return _credentials.resolve(provider, option_names=CREDENTIAL_OPTION_NAMES, **kwargs)
 
 
-def credential_values(credentials):
-    """Every string in a credentials dict, for redacting messages."""
-    values = []
-    for value in (credentials or {}).values():
-        if isinstance(value, str):
-            values.append(value)
-        elif isinstance(value, dict):
-            values.extend(credential_values(value))
-    return values
+def open_store_from_params(params, config=None, register_secret=None):
+    """(store, credentials) for the module's storage options. Raises OptionError, CredentialsError or StorageError.
 
-
-def open_store_from_params(params, config=None):
-    """(store, credentials) for the module's storage options. Raises ValueError or storage.StorageError."""
+    ``register_secret`` (the module base's) receives the credentials as soon as they are read, before any call that
+    could echo them.
+    """
     from ansible_collections.kfuse.failover.plugins.module_utils import storage  # pylint: disable=import-outside-toplevel
     config = config or storage_config(params)
     credentials = resolve_credentials(params, config)
+    if register_secret is not None:
+        from ansible_collections.kfuse.failover.plugins.module_utils import _credentials  # pylint: disable=import-outside-toplevel
+        register_secret(_credentials.secret_values(credentials))
     store = storage.open_store(config, credentials=credentials,
                                server_side_encryption=params.get('server_side_encryption'),
                                validate_certs=params['validate_certs'], ca_path=params.get('ca_path'),
                                timeout=params.get('storage_timeout') or 60)
     return store, credentials
+
+
+def storage_warnings(params):
+    """Warnings the backup modules give about their storage options (the az modules warn the same way)."""
+    warnings = []
+    if not params.get('validate_certs', True):
+        warnings.append('validate_certs=false: the storage endpoint certificate is not verified')
+    endpoint = urllib.parse.urlparse((params.get('cloud_storage') or {}).get('endpoint_url') or '')
+    if endpoint.scheme == 'http' and params.get('allow_insecure_credentials') and not is_loopback(endpoint.hostname):
+        warnings.append('storage credentials are sent over plain http to %s (allow_insecure_credentials=true)'
+                        % endpoint.hostname)
+    return warnings

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import rechunk
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, normalise_prefix, one_line, rechunk, redact, split_first_part, upload_parts)
+    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, normalise_prefix, one_line, split_first_part, upload_parts)
 
 try:
     import boto3
@@ -43,11 +45,11 @@ def _sse_arguments(sse):
         return {}
     mode = sse.get('mode', 'AES256')
     if mode not in ('AES256', 'aws:kms'):
-        raise ValueError("server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r" % (mode,))
+        raise OptionError("server_side_encryption.s3.mode must be one of AES256, aws:kms, got %r" % (mode,))
     arguments = {'ServerSideEncryption': mode}
     if sse.get('kms_key_id'):
         if mode != 'aws:kms':
-            raise ValueError('server_side_encryption.s3.kms_key_id needs mode aws:kms')
+            raise OptionError('server_side_encryption.s3.kms_key_id needs mode aws:kms')
         arguments['SSEKMSKeyId'] = sse['kms_key_id']
     return arguments
 
@@ -68,8 +70,7 @@ class S3Store(ObjectStore):
         credentials = credentials or {}
         unknown = sorted(set(credentials) - {'access_key', 'secret_key', 'session_token'})
         if unknown:
-            raise ValueError('S3 credentials accept access_key, secret_key and session_token, got %s' % ', '.join(unknown))
-        self._secrets = [credentials.get('secret_key'), credentials.get('session_token')]
+            raise OptionError('S3 credentials accept access_key, secret_key and session_token, got %s' % ', '.join(unknown))
         verify = (ca_path or True) if validate_certs else False
         session = boto3.session.Session(aws_access_key_id=credentials.get('access_key'),
                                         aws_secret_access_key=credentials.get('secret_key'),
@@ -80,8 +81,8 @@ class S3Store(ObjectStore):
                             s3={'addressing_style': 'path' if endpoint_url else 'auto'})
         try:
             self._client = session.client('s3', endpoint_url=endpoint_url, verify=verify, config=config)
-        except (BotoCoreError, ValueError) as exc:
-            raise self._error('cannot create the S3 client: %s' % redact(one_line(exc), self._secrets),
+        except (BotoCoreError, OptionError, ValueError) as exc:
+            raise self._error('cannot create the S3 client: %s' % one_line(exc),
                               code='InvalidConfig') from None
 
     # ---- error translation ---------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ class S3Store(ObjectStore):
         else:
             code = type(exc).__name__
             message = str(exc)
-        message = redact(one_line(message), self._secrets)
+        message = one_line(message)
         if action:
             message = '%s failed: %s' % (action, message)
         return self._error(message, code=code, key=key)
@@ -210,7 +211,7 @@ class S3Store(ObjectStore):
         try:
             yield from rechunk(body.iter_chunks(chunk_size), chunk_size)
         except (BotoCoreError, OSError) as exc:
-            raise self._error('reading the object failed: %s' % redact(one_line(exc), self._secrets),
+            raise self._error('reading the object failed: %s' % one_line(exc),
                               code=type(exc).__name__, key=key) from None
         finally:
             body.close()

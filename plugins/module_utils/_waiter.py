@@ -13,20 +13,9 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, WaitError  # noqa: F401 (re-exported)
+
 MAX_HISTORY = 200
-
-
-class WaitError(Exception):
-    """A wait that ended without its condition: timed out, or the observed object reported failure."""
-
-    def __init__(self, message, last=None, last_summary=None, history=None, elapsed=0.0, timed_out=False):
-        super().__init__(message)
-        self.message = message
-        self.last = last
-        self.last_summary = last_summary or {}
-        self.history = history or []
-        self.elapsed = elapsed
-        self.timed_out = timed_out
 
 
 class WaitResult:
@@ -57,9 +46,9 @@ class Waiter:
     def __init__(self, fetch, is_done, timeout, interval, max_interval=None, factor=1.5, summarize=None,
                  failure=None, is_transient=None, what='the condition', clock=time.monotonic, sleep=time.sleep):
         if timeout < 0:
-            raise ValueError('timeout must not be negative')
+            raise OptionError('timeout must not be negative')
         if interval <= 0:
-            raise ValueError('interval must be positive')
+            raise OptionError('interval must be positive')
         self.fetch = fetch
         self.is_done = is_done
         self.timeout = timeout

@@ -27,7 +27,8 @@ import random
 import time
 import traceback
 
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status, parse_body
+from ansible_collections.kfuse.failover.plugins.module_utils._az_status import normalize_status, parse_body
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError  # noqa: F401 (re-exported)
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY,
     full_jitter_delay,
@@ -47,29 +48,11 @@ except ImportError:
 NOT_PROCESSED_STATUSES = (429, 503)
 MAYBE_PROCESSED_STATUSES = (502, 504)
 BODY_LIMIT = 2000
-REDACTED = '********'
 
 # How a failed attempt relates to the server.
 NOT_SENT = 'not_sent'          # never reached the server: safe to retry anything
 MAYBE_SENT = 'maybe_sent'      # may have been processed: only idempotent calls are re-sent
 FATAL = 'fatal'                # retrying cannot help
-
-
-class AzServiceError(Exception):
-    """A failed az-service call: method, URL, HTTP status (None without a response), body (truncated) and message."""
-
-    def __init__(self, message, method=None, url=None, status=None, body=None, attempts=None):
-        super().__init__(message)
-        self.message = message
-        self.method = method
-        self.url = url
-        self.status = status
-        self.body = body
-        self.attempts = attempts
-
-    def to_fail_kwargs(self):
-        """Keyword arguments for AnsibleModule.fail_json."""
-        return {'msg': self.message, 'method': self.method, 'url': self.url, 'status': self.status, 'body': self.body}
 
 
 class AzResponse:
@@ -141,12 +124,13 @@ class AzServiceClient:
 
     ``session`` may be injected (tests); otherwise one is made with the TLS and token settings.
     ``transport_note`` is an optional callable whose text is appended to connection errors (the port-forward
-    relay uses it to tell what went wrong on its side).
+    relay uses it to tell what went wrong on its side). ``status_map`` is the modules' option of that name
+    (see ``_az_status``).
     """
 
     def __init__(self, base_url, token=None, verify=True, cert=None, timeout=30.0, retries=5, retry_delay=1.0,
                  max_delay=DEFAULT_MAX_DELAY, session=None, trust_env=True, transport_note=None,
-                 sleep=time.sleep, rand=random.random):
+                 sleep=time.sleep, rand=random.random, status_map=None):
         if not HAS_REQUESTS:
             raise AzServiceError('the requests Python library is required')
         self.base_url = base_url.rstrip('/')
@@ -156,9 +140,9 @@ class AzServiceClient:
         self.retry_delay = max(0.0, float(retry_delay))
         self.max_delay = max_delay
         self.transport_note = transport_note
+        self.status_map = status_map
         self.sleep = sleep
         self.rand = rand
-        self.log = []
         self.session = session if session is not None else requests.Session()
         # Passed with every request as well: with trust_env, requests lets REQUESTS_CA_BUNDLE override session.verify.
         self.verify = verify
@@ -174,12 +158,6 @@ class AzServiceClient:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def redact(self, text):
-        """``text`` with the token replaced, whatever the server or a library echoed."""
-        if text is None or not self.token:
-            return text
-        return str(text).replace(self.token, REDACTED)
-
     def _url(self, path):
         return self.base_url + path
 
@@ -188,8 +166,7 @@ class AzServiceClient:
             note = self.transport_note()
             if note:
                 message = '%s; via %s' % (message, note)
-        return AzServiceError(self.redact(message), method=method, url=self.redact(url), status=status,
-                              body=self.redact(truncate(body)), attempts=attempts)
+        return AzServiceError(message, method=method, url=url, status=status, body=truncate(body), attempts=attempts)
 
     def _http_error(self, method, url, response, attempts):
         body = response.text
@@ -240,7 +217,6 @@ class AzServiceClient:
             retry_after_response = None
             if response is not None:
                 code = response.status_code
-                self.log.append({'method': method, 'path': path, 'status': code, 'attempt': attempt})
                 if 200 <= code < 300:
                     return AzResponse(code, response.text, dict(response.headers), attempts=attempt)
                 if code in NOT_PROCESSED_STATUSES:
@@ -256,8 +232,7 @@ class AzServiceClient:
                     raise self._http_error(method, shown_url, response, attempt)
                 failure = self._http_error(method, shown_url, response, attempt)
             else:
-                reason = self.redact(exc)
-                self.log.append({'method': method, 'path': path, 'error': reason, 'attempt': attempt})
+                reason = exc
                 if kind == FATAL:
                     raise self._error('%s %s failed: %s' % (method, shown_url, reason), method, shown_url, attempts=attempt)
                 if kind == MAYBE_SENT and not idempotent:
@@ -287,7 +262,7 @@ class AzServiceClient:
     def get_status(self):
         """GET /status: (normalised status dict, AzResponse)."""
         response = self.request('GET', '/status')
-        return normalize_status(response.text), response
+        return normalize_status(response.text, self.status_map), response
 
     def pause(self, params=None):
         """POST /pause (params from _az_wire.build_pause_params)."""

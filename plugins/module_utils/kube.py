@@ -9,6 +9,9 @@
   resolves it on the client side (selector, then targetPort as a number or a named container port).
 - ``PortForwardRelay``: a loopback TCP listener whose every connection is relayed to the Pod port through the
   API server's port-forward websocket (``kubernetes.stream.portforward``), so no ``kubectl`` process is needed.
+- The one import guard of the ``kubernetes`` client for the collection: ``HAS_KUBERNETES``,
+  ``KUBERNETES_IMPORT_ERROR``, ``require_kubernetes()`` and the names other module_utils use (``k8s_client``,
+  ``k8s_stream``, ``ApiException``, ``ABNF``, ``WebSocketException``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ import socket
 import threading
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KubeError
+
 try:
     from urllib3.exceptions import HTTPError as Urllib3HTTPError
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import portforward as k8s_portforward
+    from kubernetes.stream import stream as k8s_stream  # pylint: disable=unused-import
+    from websocket import ABNF, WebSocketException  # pylint: disable=unused-import
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError:
@@ -31,8 +39,10 @@ except ImportError:
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
 
 
-class KubeError(Exception):
-    """A Kubernetes lookup or port-forward problem, with a message fit for an operator."""
+def require_kubernetes(what='this', error_class=KubeError):
+    """Raise ``error_class`` naming ``what`` unless the kubernetes Python library imports."""
+    if not HAS_KUBERNETES:
+        raise error_class('the kubernetes Python library is required for %s' % what)
 
 
 def new_api_client(kubeconfig=None, context=None):
@@ -41,8 +51,7 @@ def new_api_client(kubeconfig=None, context=None):
     Falls back to the in-cluster service account when no kubeconfig exists and none was named, which is how
     an AWX execution environment running inside a cluster reaches its API server.
     """
-    if not HAS_KUBERNETES:
-        raise KubeError('the kubernetes Python library is required')
+    require_kubernetes('Kubernetes access')
     default_path = os.path.expanduser(os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep)[0])
     try:
         if kubeconfig or context or os.path.exists(default_path):
@@ -104,7 +113,7 @@ def resolve_service_target(core_v1, namespace, service, port):
     """(pod name, container port) serving ``port`` of Service ``service`` in ``namespace``."""
     try:
         svc = core_v1.read_namespaced_service(service, namespace)
-    except k8s_client.ApiException as exc:
+    except ApiException as exc:
         raise KubeError('cannot read service %s/%s: %s %s' % (namespace, service, exc.status, exc.reason)) from None
     except (Urllib3HTTPError, OSError) as exc:
         raise KubeError('cannot reach the Kubernetes API server to read service %s/%s: %s' % (namespace, service, exc)) from None
@@ -122,7 +131,7 @@ def resolve_service_target(core_v1, namespace, service, port):
     label_selector = ','.join('%s=%s' % item for item in sorted(selector.items()))
     try:
         pods = core_v1.list_namespaced_pod(namespace, label_selector=label_selector).items
-    except k8s_client.ApiException as exc:
+    except ApiException as exc:
         raise KubeError('cannot list pods %s in %s: %s %s' % (label_selector, namespace, exc.status, exc.reason)) from None
     except (Urllib3HTTPError, OSError) as exc:
         raise KubeError('cannot reach the Kubernetes API server to list pods in %s: %s' % (namespace, exc)) from None

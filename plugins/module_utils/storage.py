@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import io
 import threading
+
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import as_reader, read_full
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, StorageError
 
 ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
 
@@ -26,36 +28,6 @@ DEFAULT_CONCURRENCY = 4
 
 # The Python library each backend needs, for the "missing library" message.
 REQUIRED_LIBRARIES = {'s3': 'boto3', 'gcs': 'google-cloud-storage', 'azure': 'azure-storage-blob'}
-
-
-class StorageError(Exception):
-    """One error type for every backend, fit for a module result."""
-
-    def __init__(self, message, provider=None, code=None, key=None, container=None):
-        super().__init__(message)
-        self.message = message
-        self.provider = provider
-        self.code = code
-        self.key = key
-        self.container = container
-
-    def __str__(self):
-        where = self.container or ''
-        if self.key:
-            where = '%s/%s' % (where, self.key) if where else self.key
-        parts = []
-        if self.provider:
-            parts.append(self.provider)
-        if where:
-            parts.append(where)
-        prefix = ' '.join(parts)
-        code = ' [%s]' % self.code if self.code else ''
-        return '%s%s: %s' % (prefix, code, self.message) if prefix else '%s%s' % (self.message, code)
-
-    def to_dict(self):
-        """The error as a plain dict for a module result."""
-        return {'message': self.message, 'provider': self.provider, 'code': self.code, 'key': self.key,
-                'container': self.container}
 
 
 def missing_library_message(provider):
@@ -76,101 +48,22 @@ def _backend(provider):
     return backend
 
 
-def missing_library(provider):
-    """None when ``provider``'s library imports, else (message, import traceback) for fail_json."""
-    backend = _backend(provider)
-    if backend.HAS_LIBRARY:
-        return None
-    return missing_library_message(provider), backend.IMPORT_ERROR
-
-
-def redact(text, secrets):
-    """``text`` with every secret value in ``secrets`` replaced by ``********``."""
-    text = str(text)
-    for secret in secrets or ():
-        if secret and isinstance(secret, str) and len(secret) >= 4:
-            text = text.replace(secret, '********')
-    return text
-
-
 def one_line(text, limit=500):
-    """First non-empty line of ``text``, trimmed: provider messages can be multi-line dumps."""
+    """The first non-empty line of ``text``, trimmed: provider messages can be multi-line dumps.
+
+    A line that ends with ':' announces what follows (botocore's "Parameter validation failed:"), so the lines after
+    it are kept too, joined with ' '.
+    """
+    kept = []
     for line in str(text).splitlines():
         line = line.strip()
-        if line:
-            return line if len(line) <= limit else line[:limit] + '...'
-    return ''
-
-
-def read_full(source, size):
-    """Up to ``size`` bytes from a file-like, looping over short reads; b'' only at end of data."""
-    chunks = []
-    remaining = size
-    while remaining > 0:
-        data = source.read(remaining)
-        if not data:
+        if not line:
+            continue
+        kept.append(line)
+        if not line.endswith(':'):
             break
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError('source.read() must return bytes, got %s' % type(data).__name__)
-        chunks.append(bytes(data))
-        remaining -= len(data)
-    return chunks[0] if len(chunks) == 1 else b''.join(chunks)
-
-
-def as_reader(source):
-    """A binary file-like for ``source`` (bytes, bytearray, memoryview or anything with read(n))."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(source))
-    if hasattr(source, 'read'):
-        return source
-    raise TypeError('put() source must be bytes or a binary file-like object with read(n), got %s'
-                    % type(source).__name__)
-
-
-class PrefixedReader(io.RawIOBase):
-    """A reader that yields ``head`` bytes first, then the rest of ``source``: lets a backend peek a part.
-
-    ``tell()`` counts the bytes handed out; ``seek()`` only to the current position (a forward-only stream).
-    """
-
-    def __init__(self, head, source):
-        super().__init__()
-        self._head = memoryview(head)
-        self._source = source
-        self._position = 0
-
-    def readable(self):
-        return True
-
-    def tell(self):
-        return self._position
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        if (whence == io.SEEK_SET and offset == self._position) or (whence == io.SEEK_CUR and offset == 0):
-            return self._position
-        raise io.UnsupportedOperation('this stream can only be read forward')
-
-    def read(self, size=-1):
-        if size is None or size < 0:
-            data = bytes(self._head) + (self._source.read() or b'')
-            self._head = memoryview(b'')
-        elif self._head:
-            # Always fill the request: uploaders take a short read for the end of the data.
-            data = bytes(self._head[:size])
-            self._head = self._head[size:]
-            if not self._head:
-                self._head = memoryview(b'')
-                if len(data) < size:
-                    data += read_full(self._source, size - len(data))
-        else:
-            data = read_full(self._source, size)
-        self._position += len(data)
-        return data
-
-    def readinto(self, buffer):
-        data = self.read(len(buffer))
-        buffer[:len(data)] = data
-        return len(data)
+    line = ' '.join(kept)
+    return line if len(line) <= limit else line[:limit] + '...'
 
 
 def iter_parts(source, part_size):
@@ -268,20 +161,6 @@ def upload_parts(parts, upload, max_concurrency=DEFAULT_CONCURRENCY):
     return [future.result() for future in futures]
 
 
-def rechunk(chunks, chunk_size):
-    """Re-slice an iterator of byte strings into pieces of ``chunk_size`` (the last may be shorter)."""
-    pending = bytearray()
-    for chunk in chunks:
-        if not chunk:
-            continue
-        pending += chunk
-        while len(pending) >= chunk_size:
-            yield bytes(pending[:chunk_size])
-            del pending[:chunk_size]
-    if pending:
-        yield bytes(pending)
-
-
 class ObjectStore:
     """What every backend implements. Keys are '/'-separated names inside ``container``."""
 
@@ -356,10 +235,10 @@ def normalise_prefix(prefix, delimiter):
 def _require_str(value, path, required=True):
     if value is None or value == '':
         if required:
-            raise ValueError('%s is required' % path)
+            raise OptionError('%s is required' % path)
         return None
     if not isinstance(value, str):
-        raise ValueError('%s must be a string, got %s' % (path, type(value).__name__))
+        raise OptionError('%s must be a string, got %s' % (path, type(value).__name__))
     return value
 
 
@@ -371,22 +250,22 @@ def validate_cloud_storage(cloud_storage):
     naming the option path and the accepted values.
     """
     if not isinstance(cloud_storage, dict):
-        raise ValueError('cloud_storage must be a dict with type s3, gcs or azure, got %s' % type(cloud_storage).__name__)
+        raise OptionError('cloud_storage must be a dict with type s3, gcs or azure, got %s' % type(cloud_storage).__name__)
     kind = cloud_storage.get('type')
     if kind not in PROVIDERS:
-        raise ValueError('cloud_storage.type must be one of %s, got %r' % (', '.join(PROVIDERS), kind))
+        raise OptionError('cloud_storage.type must be one of %s, got %r' % (', '.join(PROVIDERS), kind))
     known = {'type', 'useSecret', 'secretName', 'endpoint_url', 's3', 'gcs', 'azure'}
     unknown = sorted(set(cloud_storage) - known)
     if unknown:
-        raise ValueError('cloud_storage has unknown option(s) %s; accepted: %s'
-                         % (', '.join(unknown), ', '.join(sorted(known))))
+        raise OptionError('cloud_storage has unknown option(s) %s; accepted: %s'
+                          % (', '.join(unknown), ', '.join(sorted(known))))
     result = {'type': kind}
     if 'useSecret' in cloud_storage:
         use_secret = cloud_storage['useSecret']
         if isinstance(use_secret, str) and use_secret.lower() in ('true', 'false'):
             use_secret = use_secret.lower() == 'true'
         if not isinstance(use_secret, bool):
-            raise ValueError('cloud_storage.useSecret must be a boolean, got %r' % (use_secret,))
+            raise OptionError('cloud_storage.useSecret must be a boolean, got %r' % (use_secret,))
         result['useSecret'] = use_secret
     secret_name = _require_str(cloud_storage.get('secretName'), 'cloud_storage.secretName', required=False)
     if secret_name:
@@ -394,17 +273,17 @@ def validate_cloud_storage(cloud_storage):
     endpoint = _require_str(cloud_storage.get('endpoint_url'), 'cloud_storage.endpoint_url', required=False)
     if endpoint:
         if not endpoint.startswith(('http://', 'https://')):
-            raise ValueError('cloud_storage.endpoint_url must start with http:// or https://, got %r' % endpoint)
+            raise OptionError('cloud_storage.endpoint_url must start with http:// or https://, got %r' % endpoint)
         result['endpoint_url'] = endpoint.rstrip('/')
     section = cloud_storage.get(kind)
     if not isinstance(section, dict):
-        raise ValueError('cloud_storage.%s must be a dict (%s), got %s'
-                         % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
+        raise OptionError('cloud_storage.%s must be a dict (%s), got %s'
+                          % (kind, _SECTION_HELP[kind], 'nothing' if section is None else type(section).__name__))
     allowed = _SECTION_KEYS[kind]
     unknown = sorted(set(section) - set(allowed))
     if unknown:
-        raise ValueError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
-                         % (kind, ', '.join(unknown), ', '.join(allowed)))
+        raise OptionError('cloud_storage.%s has unknown option(s) %s; accepted: %s'
+                          % (kind, ', '.join(unknown), ', '.join(allowed)))
     normalised = {}
     for name in allowed:
         value = _require_str(section.get(name), 'cloud_storage.%s.%s' % (kind, name), required=name in _REQUIRED[kind])
@@ -417,11 +296,11 @@ def validate_cloud_storage(cloud_storage):
     else:
         container = normalised['container']
         if not (3 <= len(container) <= 63) or not all(c.islower() or c.isdigit() or c == '-' for c in container):
-            raise ValueError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
-                             % container)
+            raise OptionError('cloud_storage.azure.container must be 3-63 lowercase letters, digits or hyphens, got %r'
+                              % container)
         url = normalised.get('account_url')
         if url and not url.startswith(('http://', 'https://')):
-            raise ValueError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
+            raise OptionError('cloud_storage.azure.account_url must start with http:// or https://, got %r' % url)
     result[kind] = normalised
     return result
 
@@ -433,13 +312,7 @@ _SECTION_HELP = {'s3': 'region and bucket', 'gcs': 'bucket', 'azure': 'container
 
 def _check_bucket_name(name, path):
     if not (3 <= len(name) <= 222) or '/' in name or name != name.strip():
-        raise ValueError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
-
-
-def container_of(cloud_storage):
-    """The bucket or container name of a validated cloud_storage dict."""
-    kind = cloud_storage['type']
-    return cloud_storage[kind]['container' if kind == 'azure' else 'bucket']
+        raise OptionError('%s must be a bucket name (3-222 characters, no "/"), got %r' % (path, name))
 
 
 def open_store(cloud_storage, credentials=None, server_side_encryption=None, validate_certs=True, ca_path=None,
@@ -454,14 +327,14 @@ def open_store(cloud_storage, credentials=None, server_side_encryption=None, val
     config = validate_cloud_storage(cloud_storage)
     kind = config['type']
     if credentials is not None and not isinstance(credentials, dict):
-        raise ValueError('credentials must be a dict from _credentials.resolve() or None for ambient credentials')
+        raise OptionError('credentials must be a dict from _credentials.resolve() or None for ambient credentials')
     if server_side_encryption is not None and not isinstance(server_side_encryption, dict):
-        raise ValueError('server_side_encryption must be a dict keyed by provider (s3, gcs, azure)')
+        raise OptionError('server_side_encryption must be a dict keyed by provider (s3, gcs, azure)')
     sse = (server_side_encryption or {}).get(kind) or None
     if sse is not None and not isinstance(sse, dict):
-        raise ValueError('server_side_encryption.%s must be a dict' % kind)
+        raise OptionError('server_side_encryption.%s must be a dict' % kind)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError('timeout must be a positive number of seconds, got %r' % (timeout,))
+        raise OptionError('timeout must be a positive number of seconds, got %r' % (timeout,))
     options = {'credentials': credentials, 'sse': sse, 'validate_certs': validate_certs, 'ca_path': ca_path,
                'timeout': timeout}
     # A missing library only matters for the provider in use.

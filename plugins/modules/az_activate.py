@@ -18,7 +18,9 @@ description:
     Activating from O(zone) - not changed, only waits.
     Active or activating from another (or an unnamed) source zone - fails unless O(force=true).
     Otherwise (standby, paused, failed, unknown) - sends C(POST /activate) and, with O(wait=true), waits until the
-    service reports V(active), failing with the last status if it reports V(failed) or the wait times out.
+    service reports V(active) with O(zone) as its source zone, failing with the last status if it reports
+    V(failed), if it reports V(active) without naming a source zone (unless O(accept_missing_source_zone=true)),
+    if its status cannot be understood (see O(status_map)), or if the wait times out.
   - A lost answer to C(POST /activate) is never blindly re-sent; see O(retries).
 author:
   - kfuse.failover contributors (@kfuse)
@@ -34,7 +36,7 @@ options:
       - Accepted forms are ISO-8601/RFC 3339 date-times such as V(2026-11-21T10:00:00Z), V(2026-11-21T12:00:00+02:00)
         or V(2026-11-21 10:00) (no offset means UTC), a date (midnight UTC), or epoch seconds or milliseconds as a
         number or numeric string (values from 1e11 up are milliseconds).
-      - Sent in the form chosen by O(latest_time_format).
+      - Sent in the form chosen by O(latest_time_format). A point more than 5 minutes in the future is refused.
     type: str
   latest_time_format:
     description:
@@ -54,14 +56,17 @@ options:
     type: bool
   batch_size:
     description:
-      - Number of Pinot segments rehydrated per batch. Defaults to the service configuration.
+      - Number of Pinot segments rehydrated per batch, from 1 to 10000. Defaults to the service configuration.
     type: int
   extra_params:
     description:
       - Extra query parameters sent verbatim with C(POST /activate), for flags this collection does not name.
         They win over the parameters built from the options above; a null value removes a parameter.
-      - The wire names of O(source_namespace), O(source_force) and O(batch_size) (C(sourceNamespace),
-        C(sourceForce), C(batchSize)) are not confirmed by the vendor; override them here if your service differs.
+      - Values are strings, numbers or booleans; nested dicts and lists are refused.
+      - C(zone), C(latestTime) and C(batchSize) cannot be set here; use O(zone), O(latest_time) and O(batch_size),
+        which are checked before anything is sent.
+      - The wire names of O(source_namespace) and O(source_force) (C(sourceNamespace), C(sourceForce)) are not
+        confirmed by the vendor; send your service's names here if they differ (a null value removes ours).
     type: dict
   force:
     description:
@@ -70,6 +75,14 @@ options:
       - Not sent to the service; see O(source_force) and O(extra_params) for the service's own flags.
     type: bool
     default: false
+  accept_missing_source_zone:
+    description:
+      - Count an V(active) status as the requested activation when the status carries no source-zone field at all.
+      - Off by default, because such a status cannot show which zone was restored. Prefer pointing
+        O(status_map.source_zone) at the field your service uses; set this only for a service that never names it.
+    type: bool
+    default: false
+    version_added: 0.1.0
   wait_timeout:
     default: 1800
   poll_interval:
@@ -158,30 +171,65 @@ elapsed:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_activate_params
-from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, TimeParseError, to_wire_time
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import (
+    VALIDATED_ACTIVATE_NAMES,
+    build_activate_params,
+    check_extra_params,
+)
+from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, format_time, parse_time, utcnow
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KfuseError, OptionError
 
 
-def decide(status, zone, force):
+MAX_BATCH_SIZE = 10000
+CLOCK_SKEW = 300  # seconds a latest_time may be ahead of this machine's clock
+
+
+def said(status):
+    """What the status said about the target, for messages: its state word, zone and source zone fields."""
+    return 'state %s (the service said %r), zone %s, source zone %s' % (
+        status['state'], status.get('state_word'), status['zone'] or '(no zone field)',
+        status['source_zone'] or '(no source-zone field)')
+
+
+def activated_from(status, zone, accept_missing_source_zone):
+    """True when the status shows the target active on the data of ``zone``.
+
+    A status without a source-zone field proves nothing about which zone was restored; it only counts when the
+    operator set accept_missing_source_zone.
+    """
+    if status['state'] != 'active':
+        return False
+    if status['source_zone'] is None:
+        return accept_missing_source_zone
+    return status['source_zone'] == zone
+
+
+def decide(status, zone, force, accept_missing_source_zone=False):
     """'done', 'wait' or 'activate' for the current status, or ('refuse', reason)."""
     state, source = status['state'], status['source_zone']
-    if state == 'active' and source == zone:
+    if activated_from(status, zone, accept_missing_source_zone):
         return 'done', None
     if state == 'activating' and source == zone:
         return 'wait', None
     if state in ('active', 'activating') and not force:
-        return 'refuse', ('the target az-service is %s from %s, not from zone %s; set force=true to activate anyway '
-                          '(this overwrites its databases)' % (state, 'zone %s' % source if source else 'an unnamed source', zone))
+        return 'refuse', ('the target az-service is already %s and not from zone %s: its status says %s; set '
+                          'force=true to activate anyway (this overwrites its databases)%s'
+                          % (state, zone, said(status), '' if source else
+                             ', or accept_missing_source_zone=true when your service never names the source zone'))
     return 'activate', None
 
 
-def failure_check(previous_state):
+def failure_check(previous_state, zone=None, accept_missing_source_zone=False):
     """Failure predicate for the wait. After re-activating a failed target, its old 'failed' state may still be
-    reported for a moment, so 'failed' only counts once another state has been seen."""
+    reported for a moment, so 'failed' only counts once another state has been seen. An 'active' status that names
+    no source zone fails at once (unless accepted): it can never prove the activation asked for."""
     seen = {'moved': previous_state != 'failed'}
 
     def failure(status):
+        if status['state'] == 'active' and status['source_zone'] is None and not accept_missing_source_zone:
+            return ('the az-service reports active but its status names no source zone (%s), so it cannot show that '
+                    'zone %s was restored; set status_map.source_zone to the field that names it, or '
+                    'accept_missing_source_zone=true' % (said(status), zone))
         if status['state'] != 'failed':
             seen['moved'] = True
             return None
@@ -189,6 +237,26 @@ def failure_check(previous_state):
             return None
         return 'activation failed: %s' % (status['error'] or 'the service reports state failed without detail')
     return failure
+
+
+def check_options(p):
+    """(zone, latest_time on the wire) of the module's options; OptionError naming the option before any request."""
+    zone = (p['zone'] or '').strip()
+    if not zone:
+        raise OptionError('zone must be a non-empty zone id (the az-service.config.zone of the source zone)')
+    if p['batch_size'] is not None and not 0 < p['batch_size'] <= MAX_BATCH_SIZE:
+        raise OptionError('batch_size must be a positive integer up to %d, got %s' % (MAX_BATCH_SIZE, p['batch_size']))
+    if p['source_namespace'] is not None and not p['source_namespace'].strip():
+        raise OptionError('source_namespace must not be empty when given')
+    latest_time = None
+    if p['latest_time'] is not None:
+        moment = parse_time(p['latest_time'], 'latest_time')
+        if (moment - utcnow()).total_seconds() > CLOCK_SKEW:
+            raise OptionError('latest_time: %s is in the future; give a past point in time (the newest dumps not '
+                              'newer than it are restored)' % format_time(moment))
+        latest_time = format_time(moment, p['latest_time_format'])
+    check_extra_params(p['extra_params'], VALIDATED_ACTIVATE_NAMES)
+    return zone, latest_time
 
 
 def main():
@@ -201,32 +269,24 @@ def main():
         'batch_size': {'type': 'int'},
         'extra_params': {'type': 'dict'},
         'force': {'type': 'bool', 'default': False},
+        'accept_missing_source_zone': {'type': 'bool', 'default': False},
     }
     argument_spec.update(wait_argspec(wait_timeout=1800, poll_interval=5.0))
     module = AzServiceModule(argument_spec=argument_spec)
     p = module.params
 
-    zone = (p['zone'] or '').strip()
-    if not zone:
-        module.fail_json(msg='zone must be a non-empty zone id (the az-service.config.zone of the source zone)')
-    if p['batch_size'] is not None and p['batch_size'] <= 0:
-        module.fail_json(msg='batch_size must be a positive integer, got %s' % p['batch_size'])
-    if p['source_namespace'] is not None and not p['source_namespace'].strip():
-        module.fail_json(msg='source_namespace must not be empty when given')
-    latest_time = None
-    if p['latest_time'] is not None:
-        try:
-            latest_time = to_wire_time(p['latest_time'], p['latest_time_format'])
-        except TimeParseError as exc:
-            module.fail_json(msg=str(exc))
+    try:
+        zone, latest_time = check_options(p)
+    except KfuseError as exc:
+        module.fail_from_exception(exc)
     params = build_activate_params({'zone': zone, 'latest_time': latest_time, 'source_namespace': p['source_namespace'],
                                     'source_force': p['source_force'], 'batch_size': p['batch_size']}, p['extra_params'])
 
     with module.connect() as client:
         status, response = module.read_status(client)
-        action, reason = decide(status, zone, p['force'])
+        action, reason = decide(status, zone, p['force'], p['accept_missing_source_zone'])
         if action == 'refuse':
-            module.fail_json(msg=reason, **status_result(status, response))
+            module.fail_from_exception(OptionError(reason, **status_result(status, response)))
         result = {'changed': action == 'activate'}
         # Check mode does not sit through a running activation.
         if action == 'done' or (action == 'wait' and (not p['wait'] or module.check_mode)):
@@ -241,12 +301,13 @@ def main():
             try:
                 answer = client.activate(zone, params)
             except AzServiceError as exc:
-                module.fail_on_error(exc, params=params)
+                module.fail_from_exception(exc, params=params)
             result['response'] = answer.as_dict()
         if p['wait']:
+            accept = p['accept_missing_source_zone']
             status, response, result['progress'], result['elapsed'] = module.wait_for(
-                client, lambda st: st['state'] == 'active' and st['source_zone'] in (zone, None),
-                'activation from zone %s' % zone, failure=failure_check(status['state']))
+                client, lambda st: activated_from(st, zone, accept), 'activation from zone %s' % zone,
+                failure=failure_check(status['state'], zone, accept))
         else:
             status, response = module.read_status(client)
     module.exit_json(**dict(result, **status_result(status, response)))

@@ -13,8 +13,9 @@ description:
   - Silences alerts and pauses Pinot consumption of the Kloudfuse deployment of one availability zone by calling
     C(POST /pause) on its az-service. Use it on the zone you fail away from.
   - Reads C(GET /status) first; a zone that is already V(paused) or V(standby) is left alone (not changed).
-  - The service first checks that in-flight data has been flushed to Kafka. When that check fails (HTTP 409) the
-    module fails and tells the operator about O(force).
+  - The service first checks that in-flight data has been flushed to Kafka. When it refuses the pause because of
+    that check (recognised by its own words, Kafka, flush or consumption, whatever HTTP status it answers with,
+    or a bare HTTP 409) the module fails, quotes the service and names O(force=true).
 author:
   - kfuse.failover contributors (@kfuse)
 options:
@@ -28,6 +29,7 @@ options:
     description:
       - Extra query parameters sent verbatim with C(POST /pause); they win over O(force). A null value removes
         a parameter.
+      - Values are strings, numbers or booleans; nested dicts and lists are refused.
     type: dict
   wait_timeout:
     default: 600
@@ -100,11 +102,30 @@ elapsed:
   type: float
 '''
 
+import re
+
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_pause_params
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_pause_params, check_extra_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, OptionError
 
 PAUSED_STATES = ('paused', 'standby')
+FLUSH_CHECK_WORDS = re.compile(r'kafka|flush|consum', re.IGNORECASE)
+
+
+def flush_check_refusal(error, force):
+    """The operator's message when the service refused to pause because of its Kafka flush check, else None.
+
+    Recognised by the service's own words (Kafka, flush, consumption), whatever status code it uses (4xx or 5xx);
+    a bare 409 counts too, as the documented answer of the check.
+    """
+    if force or error.status is None or error.status < 400:
+        return None
+    words = ' '.join(str(part) for part in (error.body, error.message) if part)
+    if not FLUSH_CHECK_WORDS.search(words) and error.status != 409:
+        return None
+    return ('the az-service refused to pause because its Kafka flush check did not pass (HTTP %s); fix the zone, or '
+            'set force=true to pause without the check (data not yet flushed may be lost). The service said'
+            % error.status)
 
 
 def is_paused(status):
@@ -119,6 +140,10 @@ def main():
     }
     argument_spec.update(wait_argspec(wait_timeout=600, poll_interval=2.0))
     module = AzServiceModule(argument_spec=argument_spec)
+    try:
+        check_extra_params(module.params['extra_params'])
+    except OptionError as exc:
+        module.fail_from_exception(exc)
     params = build_pause_params(module.params['force'], module.params['extra_params'])
 
     with module.connect() as client:
@@ -136,11 +161,10 @@ def main():
         try:
             result['response'] = client.pause(params).as_dict()
         except AzServiceError as exc:
-            if exc.status == 409 and not module.params['force']:
-                exc.message = ('%s. The az-service refused to pause, most likely because its Kafka flush check failed; '
-                               'fix the zone, or set force=true to pause without the check (unflushed data may be lost)'
-                               % exc.message)
-            module.fail_on_error(exc)
+            refusal = flush_check_refusal(exc, module.params['force'])
+            if refusal:
+                module.fail_from_exception(exc, msg=refusal)
+            module.fail_from_exception(exc)
 
         if module.params['wait']:
             status, response, result['progress'], result['elapsed'] = module.wait_for(

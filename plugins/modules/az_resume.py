@@ -24,6 +24,7 @@ options:
   extra_params:
     description:
       - Extra query parameters sent verbatim with C(POST /resume). A null value removes a parameter.
+      - Values are strings, numbers or booleans; nested dicts and lists are refused.
     type: dict
   wait_timeout:
     default: 300
@@ -93,14 +94,18 @@ alerts_state_known:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import merge_extra_params
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzServiceError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import check_extra_params, merge_extra_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, OptionError
 
 
 def main():
     argument_spec = {'extra_params': {'type': 'dict'}}
     argument_spec.update(wait_argspec(wait_timeout=300, poll_interval=2.0))
     module = AzServiceModule(argument_spec=argument_spec)
+    try:
+        check_extra_params(module.params['extra_params'])
+    except OptionError as exc:
+        module.fail_from_exception(exc)
     params = merge_extra_params({}, module.params['extra_params'])
 
     with module.connect() as client:
@@ -120,7 +125,7 @@ def main():
         try:
             result['response'] = client.resume(params).as_dict()
         except AzServiceError as exc:
-            module.fail_on_error(exc)
+            module.fail_from_exception(exc)
         status, response = module.read_status(client)
         if module.params['wait'] and status['alerts_silenced'] is True:
             status, response, result['progress'], result['elapsed'] = module.wait_for(

@@ -54,6 +54,25 @@ EXAMPLES = r'''
     ca_path: /etc/kfuse/az-ca.pem
     wait_for: active
     wait_timeout: 3600
+
+# Your service answers {"health": {"mode": "PRIMARY", "from": "az1"}, "restore": {"n": 120, "of": 300}}:
+# point the modules at its fields once, for every az module of the play.
+- name: Fail over with a status shape the built-in rules do not read
+  module_defaults:
+    group/kfuse.failover.az_service:
+      context: az2
+      status_map:
+        state: health.mode
+        active: [PRIMARY]
+        standby: [SECONDARY, COLD]
+        activating: [CATCHING_UP]
+        source_zone: health.from
+        done: restore.n
+        total: restore.of
+  block:
+    - name: Activate AZ2 from the backups of AZ1
+      kfuse.failover.az_activate:
+        zone: az1
 '''
 
 RETURN = r'''
@@ -63,9 +82,18 @@ status:
   type: dict
   contains:
     state:
-      description: One of V(active), V(paused), V(standby), V(activating), V(failed), V(unknown).
+      description:
+        - One of V(active), V(paused), V(standby), V(activating), V(failed), V(unknown), from the state word through
+          the built-in table or O(status_map) (see O(status_map)). V(unknown) when the word is in neither.
       type: str
       sample: activating
+    state_word:
+      description: The state word exactly as the service wrote it; null when no state field was found.
+      type: str
+      sample: Rehydrating
+    understood:
+      description: Whether the state was understood (V(state) is not V(unknown)).
+      type: bool
     zone:
       description: Zone id of this az-service.
       type: str
@@ -92,6 +120,8 @@ status:
       type: str
   sample:
     state: activating
+    state_word: activating
+    understood: true
     zone: prod-az2
     consuming: false
     alerts_silenced: true

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: backup
 short_description: Write a backup set of Kloudfuse secrets, Helm values, files and databases to cloud storage
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes one backup set under C(<prefix>/<zone>/<set_id>/) in the shared S3, GCS or Azure Blob storage, holding
     what a standby zone needs when the source zone is gone and that the az-service does not back up itself.
@@ -156,11 +156,13 @@ options:
     description:
       - Passphrase the set's encryption key is derived from (scrypt, per-set salt). Keep it in Ansible Vault; the
         same passphrase is needed to restore.
+      - At least 12 characters. It is the only key to the set; scrypt slows down guessing but cannot make a short
+        passphrase strong.
     type: str
   encrypt:
     description:
-      - V(auto) encrypts when the set holds Kubernetes secrets or when O(encryption_passphrase) is given; a set
-        with secrets and no passphrase fails before anything is written.
+      - V(auto) encrypts when the set holds Kubernetes secrets, Helm values or files (all may carry credentials) or
+        when O(encryption_passphrase) is given; such a set without a passphrase fails before anything is written.
       - V(always) requires O(encryption_passphrase). V(never) stores everything as it is (server-side encryption
         still applies).
     type: str
@@ -316,10 +318,9 @@ storage_error:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
-from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC, storage_warnings
+from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
 DATABASE_OPTIONS = dict(tasks.DATABASE_CONNECTION_ARGSPEC, exclude_tables={'type': 'list', 'elements': 'str', 'default': []})
 
@@ -358,8 +359,10 @@ def main():
         'incomplete_after': {'type': 'str', 'default': '24h'},
         'prune_incomplete': {'type': 'bool', 'default': False},
     })
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    tasks.run_module(module, tasks.run_backup, check_mode=module.check_mode)
+    module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
+    for warning in storage_warnings(module.params):
+        module.warn(warning)
+    module.run(tasks.run_backup, module.params, check_mode=module.check_mode, register_secret=module.register_secret)
 
 
 if __name__ == '__main__':

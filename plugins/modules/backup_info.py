@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: backup_info
 short_description: List and verify Kloudfuse backup sets, and check the freshness of the az-service's own backups
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the backup sets written by M(kfuse.failover.backup) under C(<prefix>/<zone>/), complete ones with their
     manifests, incomplete ones (no manifest yet, or a writer that died) and invalid ones (a manifest that does not
@@ -151,10 +151,9 @@ storage_error:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
-from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import STORAGE_ARGSPEC
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_read, _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import STORAGE_ARGSPEC, storage_warnings
+from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
 
 def main():
@@ -171,8 +170,10 @@ def main():
             'max_age': {'type': 'str'},
         }},
     })
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    tasks.run_module(module, tasks.run_info)
+    module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
+    for warning in storage_warnings(module.params):
+        module.warn(warning)
+    module.run(_backup_read.run_info, module.params, register_secret=module.register_secret)
 
 
 if __name__ == '__main__':

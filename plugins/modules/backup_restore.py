@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: backup_restore
 short_description: Restore Kloudfuse secrets, databases, Helm values and files from a backup set
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Restores from one complete backup set written by M(kfuse.failover.backup) (O(set_id), or the newest complete
     set of O(zone)); sets without a manifest are never used.
@@ -45,6 +45,7 @@ options:
   secrets:
     description:
       - Restore only these secrets (C(name) or C(namespace/name)). All of the set's secrets when omitted.
+      - A name the set does not hold fails the task before anything is restored.
     type: list
     elements: str
   namespace:
@@ -106,7 +107,10 @@ options:
   dest:
     description:
       - Directory to write the set's Helm values (C(helm/<release>/values.yaml)) and files (C(files/<name>)) into,
-        mode 0600. Not written when omitted.
+        mode 0600. Not written when omitted. An existing path that is not a directory fails the task before anything
+        is restored.
+      - When the task fails after restoring something, its result says C(changed=true) and lists what was done in
+        RV(secrets), RV(databases) and RV(files).
     type: path
 extends_documentation_fragment:
   - kfuse.failover.backup_set
@@ -204,10 +208,9 @@ storage_error:
   type: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kfuse.failover.plugins.module_utils import _backup_tasks as tasks
-from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC
+from ansible_collections.kfuse.failover.plugins.module_utils import _backup_read, _backup_tasks as tasks
+from ansible_collections.kfuse.failover.plugins.module_utils._storage_params import KUBE_ARGSPEC, STORAGE_ARGSPEC, storage_warnings
+from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
 
 
 def main():
@@ -226,8 +229,10 @@ def main():
             tasks.DATABASE_CONNECTION_ARGSPEC, target_database={'type': 'str'}, clean={'type': 'bool', 'default': False})},
         'dest': {'type': 'path'},
     })
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    tasks.run_module(module, tasks.run_restore, check_mode=module.check_mode)
+    module = KfuseModule(argument_spec=argument_spec, supports_check_mode=True)
+    for warning in storage_warnings(module.params):
+        module.warn(warning)
+    module.run(_backup_read.run_restore, module.params, check_mode=module.check_mode, register_secret=module.register_secret)
 
 
 if __name__ == '__main__':

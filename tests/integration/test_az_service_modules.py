@@ -170,6 +170,17 @@ def test_refuses_target_that_restored_another_zone(fresh_lab, run_module):
     ({"zone": "lab-az1", "latest_time": "yesterday at noon"}, "latest_time"),
     ({"zone": "lab-az1", "batch_size": -3}, "batch_size"),
     ({"zone": "lab-az1", "no_such_option": 1}, "no_such_option"),
+    # The bad-input classes of issue 7, section 3 (az modules), against the lab.
+    ({"zone": "lab-az1", "latest_time": "2999-01-01T00:00:00Z"}, "latest_time: 2999-01-01T00:00:00Z is in the future"),
+    ({"zone": "lab-az1", "batch_size": 1000000000}, "batch_size must be a positive integer up to 10000"),
+    ({"zone": "lab-az1", "extra_params": {"zone": "lab-az9"}}, "extra_params.zone: set it with the zone option"),
+    ({"zone": "lab-az1", "extra_params": {"latestTime": "2999-01-01"}}, "extra_params.latestTime"),
+    ({"zone": "lab-az1", "extra_params": {"x": {"nested": 1}}}, "extra_params.x: a query parameter takes"),
+    ({"zone": "  "}, "zone must be a non-empty"),
+    ({"zone": "lab-az1", "timeout": "nan"}, "timeout must be a finite number"),
+    ({"zone": "lab-az1", "timeout": "inf"}, "timeout must be a finite number"),
+    ({"zone": "lab-az1", "client_cert": "/nonexistent/client.pem"}, "client_cert: no such file"),
+    ({"zone": "lab-az1", "status_map": {"state": "a..b"}}, "status_map.state must be a dotted path"),
 ])
 def test_bad_input_fails_before_any_request(fresh_lab, run_module, args, option):
     # an unreachable service turns any request into a connection error: the failure must name the option instead
@@ -177,6 +188,7 @@ def test_bad_input_fails_before_any_request(fresh_lab, run_module, args, option)
     run = run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), **args))
     assert run.rc != 0
     assert option in run.result("az2")["msg"]
+    assert run.result("az2").get("changed") is not True
     fresh_lab.faults("az2", unreachable=False)
     assert fresh_lab.status("az2")["state"] == "standby"
 

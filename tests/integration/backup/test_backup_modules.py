@@ -146,7 +146,7 @@ def test_unencrypted_set_stores_plain_objects_and_check_mode_writes_nothing(make
     bucket = make_bucket("s3")
     values = tmp_path / "values-az1.yaml"
     values.write_text("global:\n  zone: az1\n")
-    args = bucket.args(zone=ZONE, sources={"files": [{"path": str(values)}]}, **kube_args(kube))
+    args = bucket.args(zone=ZONE, sources={"files": [{"path": str(values)}]}, encrypt="never", **kube_args(kube))
     planned = result_of(run_module("backup", args, check=True))
     assert planned["changed"] is True and [o["key"] for o in planned["objects"]] == ["files/values-az1.yaml"]
     assert bucket.keys() == []
@@ -201,7 +201,7 @@ def test_retention_keeps_the_right_sets_and_a_set_id_is_written_once(make_bucket
     bucket = make_bucket("s3")
     path = tmp_path / "f.txt"
     path.write_text("x")
-    args = bucket.args(zone=ZONE, sources={"files": [{"path": str(path)}]})
+    args = bucket.args(zone=ZONE, sources={"files": [{"path": str(path)}]}, encrypt="never")
     tasks = [{"name": set_id, "kfuse.failover.backup": dict(args, set_id=set_id)}
              for set_id in ("20250101T000000Z", "20250102T000000Z", "20250103T000000Z")]
     tasks.append({"name": "twice", "kfuse.failover.backup": dict(args, set_id="20250103T000000Z"), "ignore_errors": True})
@@ -259,6 +259,17 @@ def test_bad_input_fails_before_any_write(make_bucket, run_tasks, kube):
         ({"storage_ambient": True}, "storage_ambient"),
         ({"encryption_passphrase": None}, "encryption_passphrase"),
         ({"sources": {"databases": [{"name": "configdb"}]}}, "needs exactly one of dsn or pod"),
+        # The bad-input classes of issue 7, section 3: each named, nothing written.
+        ({"prefix": "backups/../elsewhere"}, "prefix:"),
+        ({"zone": "   "}, "zone:"),
+        ({"encryption_passphrase": "x"}, "encryption_passphrase must be at least 12 characters"),
+        ({"sources": {"secrets": [{"name": "Not_A_Secret_Name"}]}}, "sources.secrets[0].name must be a Kubernetes"),
+        ({"sources": {"secrets": [{"label_selector": "app = = x"}]}}, "sources.secrets[0].label_selector"),
+        ({"sources": {"databases": [{"name": "configdb", "dsn": "host=h password='open"}]}},
+         "sources.databases[0].dsn: invalid connection string"),
+        ({"sources": {"databases": [{"name": "configdb", "pod": "db-0", "password_env": "A B"}]}},
+         "sources.databases[0].password_env must be an environment variable name"),
+        ({"sources": {"databases": [{"name": "configdb", "pod": "Bad Pod"}]}}, "sources.databases[0].pod must be"),
     ]
     tasks = []
     for position, (change, _message) in enumerate(cases):

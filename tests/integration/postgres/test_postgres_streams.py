@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""pg_dump / pg_restore streams of module_utils._postgres against a real throwaway PostgreSQL, in DSN mode and in
-pod mode through the lab API server's exec websocket (kwok runs the command on this machine)."""
+"""pg_dump / pg_restore streams of the module_utils._postgres package against a real throwaway PostgreSQL, in DSN
+mode and in pod mode through the lab API server's exec websocket (kwok runs the command on this machine)."""
 
 import json
 import tracemalloc
@@ -11,7 +11,9 @@ import pytest
 from kubernetes.stream import stream
 
 import postgres_lab
-from ansible_collections.kfuse.failover.plugins.module_utils import _postgres
+from ansible_collections.kfuse.failover.plugins.module_utils import errors
+from ansible_collections.kfuse.failover.plugins.module_utils._postgres import local
+from ansible_collections.kfuse.failover.plugins.module_utils._postgres import pod as pg_pod
 
 APP_TABLES = ("customers", "orders", "audit_log")
 CHUNK = 256 * 1024
@@ -36,8 +38,8 @@ def big_digest(info, database):
 
 def test_dump_and_restore_round_trip(pg, fresh_db):
     target = fresh_db()
-    with _postgres.dump_stream(pg["dsn"], database="appdb") as reader:
-        result = _postgres.restore_stream(postgres_lab.dsn_for(pg, target), reader.chunks(CHUNK))
+    with local.dump_stream(pg["dsn"], database="appdb") as reader:
+        result = local.restore_stream(postgres_lab.dsn_for(pg, target), reader.chunks(CHUNK))
         assert reader.bytes_read == result["bytes"] > 0
     assert table_names(pg, target) == sorted(APP_TABLES)
     original = table_rows(pg, "appdb", APP_TABLES)
@@ -48,7 +50,7 @@ def test_dump_and_restore_round_trip(pg, fresh_db):
 
 
 def test_dump_is_custom_format_of_the_named_database(pg):
-    with _postgres.dump_stream(postgres_lab.dsn_for(pg, "appdb"), database="otherdb") as reader:
+    with local.dump_stream(postgres_lab.dsn_for(pg, "appdb"), database="otherdb") as reader:
         head = reader.read(5)
         rest = reader.read()
     assert head == b"PGDMP"
@@ -57,26 +59,26 @@ def test_dump_is_custom_format_of_the_named_database(pg):
 
 def test_restore_with_clean_replaces_existing_rows(pg, fresh_db):
     target = fresh_db()
-    with _postgres.dump_stream(pg["dsn"], database="otherdb") as reader:
-        _postgres.restore_stream(postgres_lab.dsn_for(pg, target), reader)
+    with local.dump_stream(pg["dsn"], database="otherdb") as reader:
+        local.restore_stream(postgres_lab.dsn_for(pg, target), reader)
     postgres_lab.psql(pg, "UPDATE settings SET value = '\"changed\"'; INSERT INTO settings VALUES ('extra', '1');",
                       target)
-    with _postgres.dump_stream(pg["dsn"], database="otherdb") as reader:
-        _postgres.restore_stream(postgres_lab.dsn_for(pg, target), reader, clean=True)
+    with local.dump_stream(pg["dsn"], database="otherdb") as reader:
+        local.restore_stream(postgres_lab.dsn_for(pg, target), reader, clean=True)
     assert table_rows(pg, target, ["settings"]) == table_rows(pg, "otherdb", ["settings"])
 
 
 def test_excluded_table_is_left_out(pg, fresh_db):
     target = fresh_db()
-    with _postgres.dump_stream(pg["dsn"], database="appdb", exclude_tables=("audit_log",)) as reader:
-        _postgres.restore_stream(postgres_lab.dsn_for(pg, target), reader)
+    with local.dump_stream(pg["dsn"], database="appdb", exclude_tables=("audit_log",)) as reader:
+        local.restore_stream(postgres_lab.dsn_for(pg, target), reader)
     assert table_names(pg, target) == ["customers", "orders"]
     assert table_rows(pg, target, ["customers", "orders"]) == table_rows(pg, "appdb", ["customers", "orders"])
 
 
 def test_failing_dump_raises_a_clear_error_without_the_password(pg):
-    reader = _postgres.dump_stream(pg["dsn"], database="no_such_db")
-    with pytest.raises(_postgres.PostgresError) as caught:
+    reader = local.dump_stream(pg["dsn"], database="no_such_db")
+    with pytest.raises(errors.PostgresError) as caught:
         reader.read(CHUNK)
     reader.close()
     error = caught.value
@@ -89,8 +91,8 @@ def test_failing_dump_raises_a_clear_error_without_the_password(pg):
 def test_wrong_password_is_reported_but_not_shown(pg):
     wrong = "Wr0ng-Secret-" + pg["password"][:6]
     dsn = "host=127.0.0.1 port=%d user=kfuse password='%s' dbname=appdb" % (pg["port"], wrong)
-    with pytest.raises(_postgres.PostgresError) as caught:
-        with _postgres.dump_stream(dsn) as reader:
+    with pytest.raises(errors.PostgresError) as caught:
+        with local.dump_stream(dsn) as reader:
             reader.read()
     assert "password authentication failed" in str(caught.value)
     assert wrong not in str(caught.value) and wrong not in caught.value.stderr
@@ -98,11 +100,11 @@ def test_wrong_password_is_reported_but_not_shown(pg):
 
 def test_failed_restore_is_all_or_nothing(pg, fresh_db):
     target = fresh_db()
-    with _postgres.dump_stream(pg["dsn"], database="appdb") as reader:
+    with local.dump_stream(pg["dsn"], database="appdb") as reader:
         dump = reader.read()
     truncated = dump[:len(dump) * 2 // 3]
-    with pytest.raises(_postgres.PostgresError) as caught:
-        _postgres.restore_stream(postgres_lab.dsn_for(pg, target), [truncated])
+    with pytest.raises(errors.PostgresError) as caught:
+        local.restore_stream(postgres_lab.dsn_for(pg, target), [truncated])
     assert caught.value.exit_code == 1
     assert "pg_restore into database \"%s\"" % target in str(caught.value)
     assert pg["password"] not in str(caught.value)
@@ -110,9 +112,9 @@ def test_failed_restore_is_all_or_nothing(pg, fresh_db):
 
 
 def test_tool_version():
-    assert _postgres.tool_version("pg_dump").split(".")[0] == "15"
-    with pytest.raises(_postgres.PostgresError, match="cannot run"):
-        _postgres.tool_version("/nonexistent/pg_dump")
+    assert local.tool_version("pg_dump").split(".")[0] == "15"
+    with pytest.raises(errors.PostgresError, match="cannot run"):
+        local.tool_version("/nonexistent/pg_dump")
 
 
 def assert_copies_bigdb_with_bounded_memory(pg, target, open_dump, restore):
@@ -134,8 +136,8 @@ def assert_copies_bigdb_with_bounded_memory(pg, target, open_dump, restore):
 def test_large_dump_streams_with_bounded_memory(pg, fresh_db):
     target = fresh_db("big")
     assert_copies_bigdb_with_bounded_memory(
-        pg, target, lambda: _postgres.dump_stream(pg["dsn"], database="bigdb"),
-        lambda chunks: _postgres.restore_stream(postgres_lab.dsn_for(pg, target), chunks))
+        pg, target, lambda: local.dump_stream(pg["dsn"], database="bigdb"),
+        lambda chunks: local.restore_stream(postgres_lab.dsn_for(pg, target), chunks))
 
 
 # -- pod mode (exec through the API server to kwok) -----------------------------------------------------------------
@@ -143,9 +145,9 @@ def test_large_dump_streams_with_bounded_memory(pg, fresh_db):
 def test_pod_dump_and_restore_through_exec(pg, core_v1, configdb_pods, fresh_db):
     namespace, pod = configdb_pods["namespace"], configdb_pods["with_env"]
     target = fresh_db("pod")
-    with _postgres.pod_dump_stream(core_v1, namespace, pod, "appdb", exclude_tables=("audit_log",)) as reader:
-        result = _postgres.pod_restore_stream(core_v1, namespace, pod, reader.chunks(CHUNK), target,
-                                              container="postgresql")
+    with pg_pod.pod_dump_stream(core_v1, namespace, pod, "appdb", exclude_tables=("audit_log",)) as reader:
+        result = pg_pod.pod_restore_stream(core_v1, namespace, pod, reader.chunks(CHUNK), target,
+                                           container="postgresql")
     assert result["bytes"] == reader.bytes_read > 0
     assert table_names(pg, target) == ["customers", "orders"]
     assert table_rows(pg, target, ["customers", "orders"]) == table_rows(pg, "appdb", ["customers", "orders"])
@@ -154,11 +156,11 @@ def test_pod_dump_and_restore_through_exec(pg, core_v1, configdb_pods, fresh_db)
 def test_pod_password_goes_through_stdin(pg, core_v1, configdb_pods, fresh_db):
     namespace, pod = configdb_pods["namespace"], configdb_pods["no_password"]
     target = fresh_db("podpw")
-    with _postgres.pod_dump_stream(core_v1, namespace, pod, "otherdb", password=pg["password"]) as reader:
-        _postgres.pod_restore_stream(core_v1, namespace, pod, reader, target, password=pg["password"])
+    with pg_pod.pod_dump_stream(core_v1, namespace, pod, "otherdb", password=pg["password"]) as reader:
+        pg_pod.pod_restore_stream(core_v1, namespace, pod, reader, target, password=pg["password"])
     assert table_rows(pg, target, ["settings"]) == table_rows(pg, "otherdb", ["settings"])
-    with pytest.raises(_postgres.PostgresError) as caught:
-        with _postgres.pod_dump_stream(core_v1, namespace, pod, "otherdb") as reader:
+    with pytest.raises(errors.PostgresError) as caught:
+        with pg_pod.pod_dump_stream(core_v1, namespace, pod, "otherdb") as reader:
             reader.read()
     assert "exit code 1" in str(caught.value)
     assert "no password supplied" in str(caught.value) or "password authentication failed" in str(caught.value)
@@ -166,8 +168,8 @@ def test_pod_password_goes_through_stdin(pg, core_v1, configdb_pods, fresh_db):
 
 def test_pod_dump_failure_reports_exit_code_and_stderr(pg, core_v1, configdb_pods):
     namespace, pod = configdb_pods["namespace"], configdb_pods["no_password"]
-    reader = _postgres.pod_dump_stream(core_v1, namespace, pod, "no_such_db", password=pg["password"])
-    with pytest.raises(_postgres.PostgresError) as caught:
+    reader = pg_pod.pod_dump_stream(core_v1, namespace, pod, "no_such_db", password=pg["password"])
+    with pytest.raises(errors.PostgresError) as caught:
         reader.read(CHUNK)
     reader.close()
     assert caught.value.exit_code == 1
@@ -177,24 +179,19 @@ def test_pod_dump_failure_reports_exit_code_and_stderr(pg, core_v1, configdb_pod
 
 
 def test_pod_without_exec_target_is_refused(core_v1, configdb_pods):
-    with pytest.raises(_postgres.PostgresError) as caught:
-        with _postgres.pod_dump_stream(core_v1, configdb_pods["namespace"], configdb_pods["plain"], "appdb") as reader:
+    with pytest.raises(errors.PostgresError) as caught:
+        with pg_pod.pod_dump_stream(core_v1, configdb_pods["namespace"], configdb_pods["plain"], "appdb") as reader:
             reader.read()
     assert caught.value.exit_code is None
     assert "no exec found" in str(caught.value)
-
-
-def test_pod_tool_version(core_v1, configdb_pods):
-    version = _postgres.pod_tool_version(core_v1, configdb_pods["namespace"], configdb_pods["with_env"])
-    assert version == _postgres.tool_version("pg_dump")
 
 
 def test_pod_large_dump_streams_with_bounded_memory(pg, core_v1, configdb_pods, fresh_db):
     namespace, pod = configdb_pods["namespace"], configdb_pods["with_env"]
     target = fresh_db("podbig")
     assert_copies_bigdb_with_bounded_memory(
-        pg, target, lambda: _postgres.pod_dump_stream(core_v1, namespace, pod, "bigdb"),
-        lambda chunks: _postgres.pod_restore_stream(core_v1, namespace, pod, chunks, target))
+        pg, target, lambda: pg_pod.pod_dump_stream(core_v1, namespace, pod, "bigdb"),
+        lambda chunks: pg_pod.pod_restore_stream(core_v1, namespace, pod, chunks, target))
 
 
 # -- the API server's exec endpoint with the client's own helpers ------------------------------------------------
@@ -207,7 +204,7 @@ def test_exec_endpoint_speaks_the_clients_channel_protocol(core_v1, configdb_pod
     client.run_forever(timeout=30)
     # kwok reports the exit as an InternalError naming "exit status 3", which the client's own returncode property
     # cannot parse; the collection reads both forms.
-    assert _postgres.exit_code_from_status(json.loads(client.read_channel(3))) == 3
+    assert pg_pod.exit_code_from_status(json.loads(client.read_channel(3))) == 3
     assert client.read_stdout().strip().startswith("port=")
     assert client.read_stderr().strip() == "oops"
     assert client.subprotocol == "v5.channel.k8s.io"

@@ -20,6 +20,7 @@ from kubernetes import client as k8s_client, config as k8s_config
 import labca
 import storage_emulators
 from ansible_collections.kfuse.failover.plugins.module_utils import _credentials
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import CredentialsError
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import StorageError, open_store
 
 MIB = 1024 * 1024
@@ -332,7 +333,7 @@ def test_credentials_from_a_kubernetes_secret(target, kube_api):
 
 
 def test_missing_kubernetes_secret_names_it(kube_api):
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(CredentialsError) as caught:
         _credentials.resolve("s3", kubernetes_secret={"kubeconfig": kube_api["kubeconfig"],
                                                       "context": kube_api["context"], "namespace": "default",
                                                       "name": "does-not-exist"})

@@ -1,11 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Lab fault knobs: injected latency, canned statuses, dropped connections and failing checks."""
+"""Lab fault knobs: injected latency, canned statuses, dropped connections, failing checks and status shapes.
+
+``status_shape`` changes how GET /status answers (the real service's body is not public, so the modules must read
+other shapes or refuse them): ``json`` (the default, flat JSON with a nested ``activation``), ``text``
+(``key=value`` text), ``camel_nested`` (camelCase keys nested by concern, counters named
+``segmentsRehydrated``/``totalSegments``) or ``unreadable`` (an HTML page). ``pause_refusal_status`` is the HTTP
+status of the pause refused by the Kafka flush check (409 by default; 500 as some services answer).
+"""
 
 import copy
 
 _RULE_LISTS = ("responses", "drop", "drop_after_action")
+STATUS_SHAPES = ("json", "text", "camel_nested", "unreadable")
 
 
 def default_faults():
@@ -17,6 +25,8 @@ def default_faults():
         "flush_check_fails": False,
         "activation_fail_after": None,
         "unreachable": False,
+        "status_shape": "json",
+        "pause_refusal_status": 409,
     }
 
 
@@ -71,6 +81,14 @@ class FaultSet:
                 if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                     raise FaultError("latency must be a non-negative number of seconds")
                 merged[key] = float(value)
+            elif key == "status_shape":
+                if value not in STATUS_SHAPES:
+                    raise FaultError("status_shape must be one of %s" % ", ".join(STATUS_SHAPES))
+                merged[key] = value
+            elif key == "pause_refusal_status":
+                if not isinstance(value, int) or isinstance(value, bool) or not 400 <= value <= 599:
+                    raise FaultError("pause_refusal_status must be an HTTP error status (400-599)")
+                merged[key] = value
             elif key == "activation_fail_after":
                 if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                     raise FaultError("activation_fail_after must be null or a non-negative integer")
@@ -103,6 +121,14 @@ class FaultSet:
     @property
     def flush_check_fails(self):
         return self.current["flush_check_fails"]
+
+    @property
+    def status_shape(self):
+        return self.current["status_shape"]
+
+    @property
+    def pause_refusal_status(self):
+        return self.current["pause_refusal_status"]
 
     @property
     def activation_fail_after(self):

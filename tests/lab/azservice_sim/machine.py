@@ -197,7 +197,7 @@ class ZoneService:
             if self.state != "active":
                 return dict(self.status(), changed=False, message="zone is not consuming; nothing to pause")
             if not force and self.faults.flush_check_fails:
-                raise ServiceError(409, "flush_check_failed",
+                raise ServiceError(self.faults.pause_refusal_status, "flush_check_failed",
                                    "Kafka flush check failed: in-flight data not yet flushed; retry or pass force=true")
             self.alerts_silenced = True
             await self._stop_writer()

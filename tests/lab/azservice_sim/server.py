@@ -93,8 +93,50 @@ async def json_errors(request, handler):
         return _error(exc.status, exc.reason.lower().replace(" ", "_"), "%s %s: %s" % (request.method, request.path, exc.reason))
 
 
+def _text_status(status):
+    """``key=value`` text: state=activating zone=lab-az2 ... rehydrated=120 total=300."""
+    activation = status.get("activation") or {}
+    segments = activation.get("segments") or {}
+    fields = [("state", status["state"]), ("zone", status["zone"]), ("consuming", status["consuming"]),
+              ("alerts_silenced", status["alertsSilenced"]), ("source_zone", activation.get("sourceZone")),
+              ("phase", activation.get("phase")), ("rehydrated", segments.get("rehydrated")),
+              ("total", segments.get("total")), ("error", activation.get("error"))]
+    parts = []
+    for key, value in fields:
+        if value is None:
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        parts.append("%s=%s" % (key, '"%s"' % text if " " in text else text))
+    return " ".join(parts) + "\n"
+
+
+def _camel_nested_status(status):
+    """camelCase keys nested by concern; counters named segmentsRehydrated / totalSegments."""
+    activation = status.get("activation") or {}
+    segments = activation.get("segments") or {}
+    body = {"service": {"azState": status["state"].upper(), "zoneId": status["zone"]},
+            "pinot": {"isConsuming": status["consuming"]},
+            "alerting": {"alertsMuted": status["alertsSilenced"]}}
+    if activation:
+        body["recovery"] = {"restoredFrom": activation.get("sourceZone"), "stage": activation.get("phase"),
+                            "stats": {"segmentsRehydrated": segments.get("rehydrated"),
+                                      "totalSegments": segments.get("total")},
+                            "error": activation.get("error")}
+    return body
+
+
 async def get_status(request):
-    return _json(request.app[SERVICE_KEY].status())
+    service = request.app[SERVICE_KEY]
+    status = service.status()
+    shape = service.faults.status_shape
+    if shape == "text":
+        return web.Response(text=_text_status(status), content_type="text/plain")
+    if shape == "camel_nested":
+        return _json(_camel_nested_status(status))
+    if shape == "unreadable":
+        return web.Response(text="<html><head><title>Kloudfuse</title></head><body><h1>Maintenance</h1>"
+                                 "<p>Please come back later.</p></body></html>", content_type="text/html")
+    return _json(status)
 
 
 async def post_pause(request):

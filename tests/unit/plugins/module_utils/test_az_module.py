@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _az_module, kube
-from ansible_collections.kfuse.failover.tests.unit.module_args import patch_module_args
+from ansible_collections.kfuse.failover.tests.unit.module_runner import patch_module_args
 
 
 class Failed(Exception):
@@ -45,6 +45,8 @@ def fixture_no_exit(monkeypatch):
 
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda _m, _t: None)
+    # The TLS file options name files that must exist; these tests only look at how they are passed on.
+    monkeypatch.setattr(_az_module.os.path, 'isfile', lambda _path: True)
 
 
 def make_module(args):
@@ -117,3 +119,14 @@ def test_url_mode_tls(args, verify, cert):
 def test_token_from_environment(monkeypatch):
     monkeypatch.setenv('KFUSE_AZ_SERVICE_TOKEN', 'from-env')
     assert make_module({'url': 'https://x'}).build_client().token == 'from-env'
+
+
+@pytest.mark.parametrize('url, trust_env', [
+    ('http://127.0.0.1:8082', False), ('http://localhost:8082', False), ('https://127.0.0.1:8082', True),
+    ('http://az.example.test', True),
+])
+def test_plain_http_loopback_urls_ignore_environment_proxies(url, trust_env):
+    # The token may go over plain http to this machine only; an HTTP_PROXY would carry it elsewhere.
+    args = {'url': url, 'allow_insecure_token': True} if 'example' in url else {'url': url}
+    client = make_module(args).build_client()
+    assert client.session.trust_env is trust_env

@@ -16,8 +16,10 @@ import pytest
 from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
 from ansible_collections.kfuse.failover.plugins.module_utils import backup_set as bs
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import StorageError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.fake_store import FakeStore
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils import crypto_helpers
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 11, 21, 9, 30, 15, tzinfo=UTC)
@@ -66,7 +68,7 @@ def test_set_ids_and_prefixes():
     assert bs.set_id_time('latest') is None
     assert bs.set_prefix('/kfuse-backups/', 'az1', '20261121T093015Z') == 'kfuse-backups/az1/20261121T093015Z/'
     assert bs.set_prefix('', 'az1', 'x') == 'az1/x/'
-    with pytest.raises(ValueError, match='zone'):
+    with pytest.raises(KfuseError, match='zone'):
         bs.set_prefix(PREFIX, 'a/b', 'x')
 
 
@@ -76,7 +78,7 @@ def test_object_keys_follow_the_layout():
     assert bs.object_key('file', 'etc/ca.pem') == 'files/etc/ca.pem'
     assert bs.object_key('postgres', 'configdb') == 'postgres/configdb.dump'
     for kind, name in (('secret', 'no-namespace'), ('file', '../escape'), ('postgres', 'a/b'), ('pinot', 'x')):
-        with pytest.raises(ValueError):
+        with pytest.raises(KfuseError):
             bs.object_key(kind, name)
 
 
@@ -88,7 +90,7 @@ def test_durations(value, seconds):
 
 @pytest.mark.parametrize('value', ['', 'soon', '10y', '-5m', '0', None, True, '1d2h'])
 def test_bad_durations_name_the_option(value):
-    with pytest.raises(ValueError, match='incomplete_after'):
+    with pytest.raises(KfuseError, match='incomplete_after'):
         bs.parse_duration(value, 'incomplete_after')
 
 
@@ -126,7 +128,7 @@ def test_round_trip(encrypt):
         assert entry['plain_size'] == len(plain) and entry['size'] == len(stored)
         assert entry['encrypted'] == encrypt and entry['meta'] == {'n': 1}
         if encrypt:
-            assert entry['size'] == _crypto.encrypted_size(len(plain))
+            assert entry['size'] == crypto_helpers.encrypted_size(len(plain))
             assert len(plain) < 16 or plain not in stored
 
     (found,) = bs.list_sets(store, PREFIX)
@@ -178,7 +180,7 @@ def test_encrypted_set_without_passphrase_is_checked_on_stored_bytes_only():
 
 def test_encryption_needs_a_passphrase_and_writes_nothing_without_one():
     store = FakeStore()
-    with pytest.raises(ValueError, match='passphrase'):
+    with pytest.raises(KfuseError, match='passphrase'):
         writer(store, encrypt=True)
     assert not store.objects
 
@@ -413,13 +415,13 @@ def test_no_rule_or_no_complete_set_prunes_nothing():
                                             ({'max_age': 'forever'}, 'max_age'),
                                             ({'incomplete_after': '-1h'}, 'incomplete_after')])
 def test_bad_retention_options_name_the_option(kwargs, option):
-    with pytest.raises(ValueError, match=option):
+    with pytest.raises(KfuseError, match=option):
         bs.plan_retention(make_sets([0]), now=T0, verified_latest=True, **kwargs)
 
 
 def test_sets_of_several_zones_are_refused():
     sets = make_sets([0]) + [bs.BackupSet('az2', '20261121T000000Z', 'p/az2/20261121T000000Z/', 'complete')]
-    with pytest.raises(ValueError, match='one zone'):
+    with pytest.raises(KfuseError, match='one zone'):
         bs.plan_retention(sets, keep_last=1, now=T0, verified_latest=True)
 
 

@@ -16,9 +16,13 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.kfuse.failover.plugins.filter.portable_secret import FilterModule
 from ansible_collections.kfuse.failover.plugins.module_utils import _backup_sources as sources
+from ansible_collections.kfuse.failover.plugins.module_utils import _secrets as secrets_mod
 from ansible_collections.kfuse.failover.plugins.module_utils import _storage_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 
 def b64(text):
@@ -43,7 +47,7 @@ CLUSTER_SECRET = {
 # -- portable secrets ---------------------------------------------------------------------------------------------
 
 def test_portable_secret_strips_cluster_fields_and_keeps_the_rest():
-    result = sources.portable_secret(CLUSTER_SECRET)
+    result = secrets_mod.portable_secret(CLUSTER_SECRET)
     assert result == {
         'apiVersion': 'v1', 'kind': 'Secret', 'type': 'Opaque',
         'metadata': {'name': 'kfuse-pg', 'namespace': 'kfuse', 'labels': {'app': 'kfuse'}, 'annotations': {'team': 'obs'}},
@@ -54,9 +58,9 @@ def test_portable_secret_strips_cluster_fields_and_keeps_the_rest():
 
 
 def test_portable_secret_drops_emptied_annotations_and_retargets_namespace():
-    secret = {'metadata': {'name': 'a', 'namespace': 'x', 'annotations': {sources.LAST_APPLIED: '{}'}, 'labels': {}},
+    secret = {'metadata': {'name': 'a', 'namespace': 'x', 'annotations': {secrets_mod.LAST_APPLIED: '{}'}, 'labels': {}},
               'stringData': {'k': 'v'}}
-    result = sources.portable_secret(secret, namespace='y')
+    result = secrets_mod.portable_secret(secret, namespace='y')
     assert result['metadata'] == {'name': 'a', 'namespace': 'y'}
     assert result['apiVersion'] == 'v1' and result['kind'] == 'Secret'
     assert result['stringData'] == {'k': 'v'}
@@ -64,7 +68,7 @@ def test_portable_secret_drops_emptied_annotations_and_retargets_namespace():
 
 def test_portable_secret_rejects_non_mappings():
     with pytest.raises(sources.SourceError, match='must be a mapping'):
-        sources.portable_secret(['not', 'a', 'secret'])
+        secrets_mod.portable_secret(['not', 'a', 'secret'])
 
 
 def test_filter_is_a_thin_wrapper():
@@ -200,7 +204,7 @@ def test_file_item_streams_the_file(tmp_path):
 
 # -- restore decisions ------------------------------------------------------------------------------------------
 
-DESIRED = sources.portable_secret(CLUSTER_SECRET)
+DESIRED = secrets_mod.portable_secret(CLUSTER_SECRET)
 
 
 @pytest.mark.parametrize('existing, overwrite, action', [
@@ -213,7 +217,7 @@ DESIRED = sources.portable_secret(CLUSTER_SECRET)
     ({'metadata': {}, 'type': 'kubernetes.io/tls', 'data': DESIRED['data']}, False, 'skipped'),
 ])
 def test_decide_secret_restore(existing, overwrite, action):
-    assert sources.decide_secret_restore(existing, DESIRED, overwrite) == action
+    assert secrets_mod.decide_secret_restore(existing, DESIRED, overwrite) == action
 
 
 def test_apply_secrets_reports_each_and_writes_only_what_it_must():
@@ -226,16 +230,16 @@ def test_apply_secrets_reports_each_and_writes_only_what_it_must():
         {'metadata': {'name': 'differs', 'namespace': 'kfuse'}, 'data': {'a': b64('new')}},
         {'metadata': {'name': 'fresh', 'namespace': 'kfuse', 'uid': 'x'}, 'data': {'a': b64('2')}},
     ]
-    planned = sources.apply_secrets(core, backup, namespace='standby', check_mode=True)
+    planned = secrets_mod.apply_secrets(core, backup, namespace='standby', check_mode=True)
     assert [(r['name'], r['namespace'], r['action']) for r in planned] == [
         ('same', 'standby', 'unchanged'), ('differs', 'standby', 'skipped'), ('fresh', 'standby', 'created')]
     assert core.writes == []
 
-    sources.apply_secrets(core, backup, namespace='standby')
+    secrets_mod.apply_secrets(core, backup, namespace='standby')
     assert core.writes == [('create', 'standby', 'fresh')]
     assert 'uid' not in core.secrets[('standby', 'fresh')]['metadata']
 
-    replaced = sources.apply_secrets(core, backup, namespace='standby', overwrite=True)
+    replaced = secrets_mod.apply_secrets(core, backup, namespace='standby', overwrite=True)
     assert [r['action'] for r in replaced] == ['unchanged', 'replaced', 'unchanged']
     assert core.writes[-1] == ('replace', 'standby', 'differs')
     assert core.secrets[('standby', 'differs')]['data'] == {'a': b64('new')}
@@ -246,7 +250,7 @@ def test_apply_secrets_reports_each_and_writes_only_what_it_must():
 def test_apply_secrets_changes_type_by_delete_then_create():
     core = FakeCore([{'metadata': {'name': 't', 'namespace': 'ns'}, 'type': 'Opaque', 'data': {'a': b64('1')}}])
     backup = [{'metadata': {'name': 't', 'namespace': 'ns'}, 'type': 'kubernetes.io/tls', 'data': {'a': b64('1')}}]
-    assert sources.apply_secrets(core, backup, overwrite=True)[0]['action'] == 'replaced'
+    assert secrets_mod.apply_secrets(core, backup, overwrite=True)[0]['action'] == 'replaced'
     assert core.writes == [('delete', 'ns', 't'), ('create', 'ns', 't')]
 
 
@@ -270,10 +274,24 @@ def storage_params(**overrides):
     ({'server_side_encryption': {'s3': {'mode': 'rot13'}}}, 'server_side_encryption.s3.mode must be one of'),
 ])
 def test_storage_config_fails_naming_the_option(overrides, message):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(KfuseError) as info:
         _storage_params.storage_config(storage_params(**overrides))
     assert message in str(info.value)
 
 
 def test_storage_config_accepts_a_valid_shape():
     assert _storage_params.storage_config(storage_params())['s3']['bucket'] == 'kfuse-backups'
+
+
+@pytest.mark.parametrize('secret, field', [
+    (None, 'a Secret must be a mapping'), ('x', 'a Secret must be a mapping'), ({}, 'metadata.name'),
+    ({'metadata': None}, 'metadata.name'), ({'metadata': {'name': 5}}, 'metadata.name'),
+    ({'kind': 'ConfigMap', 'metadata': {'name': 'a'}}, 'kind must be Secret'),
+    ({'metadata': {'name': 'a', 'annotations': 'x'}}, 'metadata.annotations must be a mapping'),
+    ({'metadata': {'name': 'a', 'labels': ['x']}}, 'metadata.labels must be a mapping'),
+    ({'metadata': {'name': 'a'}, 'data': 'x'}, 'data must be a mapping'),
+    ({'metadata': {'name': 'a'}, 'stringData': [1]}, 'stringData must be a mapping'),
+])
+def test_portable_secret_filter_refuses_a_malformed_object_naming_the_field(secret, field):
+    with pytest.raises(AnsibleFilterError, match=field):
+        FilterModule().filters()['portable_secret'](secret)

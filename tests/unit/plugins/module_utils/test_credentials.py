@@ -18,6 +18,7 @@ from kubernetes import client as k8s
 
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._credentials import CredentialsError, resolve
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 SERVICE_ACCOUNT = {'type': 'service_account', 'project_id': 'p', 'private_key_id': 'kid',
@@ -31,7 +32,7 @@ def b64(text):
 
 
 def test_explicit_and_ambient_together_name_both_options():
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(KfuseError) as caught:
         resolve('s3', explicit={'access_key': 'AKID', 'secret_key': SECRET}, ambient=True)
     message = str(caught.value)
     assert 'credentials and ambient_credentials' in message
@@ -39,14 +40,14 @@ def test_explicit_and_ambient_together_name_both_options():
 
 
 def test_more_than_one_source_uses_the_callers_option_names():
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(KfuseError) as caught:
         resolve('azure', secret_data={'connectionString': CONNECTION_STRING}, secret_file='/tmp/x',
                 option_names={'secret_data': 'storage_secret', 'secret_file': 'storage_secret_file'})
     assert 'storage_secret and storage_secret_file were all given' in str(caught.value)
 
 
 def test_no_source_lists_every_option():
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(KfuseError) as caught:
         resolve('gcs')
     assert str(caught.value).startswith('no cloud storage credentials: give one of credentials, secret_data, '
                                         'secret_file, kubernetes_secret, or set ambient_credentials=true')
@@ -54,7 +55,7 @@ def test_no_source_lists_every_option():
 
 def test_ambient_is_none_and_unknown_provider_fails():
     assert resolve('s3', ambient=True) is None
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(KfuseError) as caught:
         resolve('ftp', ambient=True)
     assert "cloud_storage.type must be one of s3, gcs, azure, got 'ftp'" in str(caught.value)
 

@@ -12,6 +12,7 @@ import os
 import pytest
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _crypto
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils import crypto_helpers
 
 C = _crypto.CHUNK_SIZE
 FAST_KDF = {'n': 2 ** 10, 'r': 8, 'p': 1}
@@ -61,7 +62,7 @@ def sealed_chunks(blob, chunk_size):
 def test_round_trip_at_chunk_boundaries(kek, size):
     data = os.urandom(size)
     blob = encrypt_streaming(data, kek, read_size=8 * 1024 * 1024)
-    assert len(blob) == _crypto.encrypted_size(size)
+    assert len(blob) == crypto_helpers.encrypted_size(size)
     assert size < 16 or data[:16] not in blob
     # Decrypt from pieces that do not line up with chunks.
     assert b''.join(_crypto.decrypt_chunks(split(blob, 300001), kek, AAD_KEY)) == data
@@ -72,7 +73,7 @@ def test_round_trip_at_chunk_boundaries(kek, size):
 def test_round_trip_small_chunks_odd_reads(kek, size, read_size):
     data = os.urandom(size)
     blob = encrypt_streaming(data, kek, read_size, chunk_size=16)
-    assert len(blob) == _crypto.encrypted_size(size, 16)
+    assert len(blob) == crypto_helpers.encrypted_size(size, 16)
     assert b''.join(_crypto.decrypt_chunks(split(blob, 5), kek, AAD_KEY)) == data
 
 
@@ -80,41 +81,41 @@ def test_short_reads_from_the_source_still_make_full_chunks(kek):
     data = os.urandom(200)
     reader = _crypto.EncryptingReader(TrickleReader(data, 3), kek, AAD_KEY, chunk_size=32)
     blob = reader.read()
-    assert len(blob) == _crypto.encrypted_size(200, 32)
+    assert len(blob) == crypto_helpers.encrypted_size(200, 32)
     assert reader.plain_bytes == 200
-    assert _crypto.decrypt_bytes(blob, kek, AAD_KEY) == data
+    assert crypto_helpers.decrypt_bytes(blob, kek, AAD_KEY) == data
 
 
 def test_same_plaintext_encrypts_differently(kek):
-    assert _crypto.encrypt_bytes(b'same', kek, AAD_KEY) != _crypto.encrypt_bytes(b'same', kek, AAD_KEY)
+    assert crypto_helpers.encrypt_bytes(b'same', kek, AAD_KEY) != crypto_helpers.encrypt_bytes(b'same', kek, AAD_KEY)
 
 
 def test_wrong_key_fails_before_any_plaintext(kek):
-    blob = _crypto.encrypt_bytes(b'top secret', kek, AAD_KEY)
+    blob = crypto_helpers.encrypt_bytes(b'top secret', kek, AAD_KEY)
     stream = _crypto.decrypt_chunks([blob], os.urandom(32), AAD_KEY)
     with pytest.raises(_crypto.DecryptionError, match='unwrap'):
         next(stream)
 
 
 def test_other_object_key_fails(kek):
-    blob = _crypto.encrypt_bytes(b'top secret', kek, AAD_KEY)
+    blob = crypto_helpers.encrypt_bytes(b'top secret', kek, AAD_KEY)
     with pytest.raises(_crypto.DecryptionError):
-        _crypto.decrypt_bytes(blob, kek, 'secrets/kfuse/other.json.enc')
+        crypto_helpers.decrypt_bytes(blob, kek, 'secrets/kfuse/other.json.enc')
 
 
 @pytest.mark.parametrize('where', ['magic', 'header', 'wrapped_key', 'first_chunk', 'last_tag'])
 def test_flipped_byte_fails(kek, where):
-    blob = bytearray(_crypto.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32))
+    blob = bytearray(crypto_helpers.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32))
     offset = {'magic': 0, 'header': 10, 'wrapped_key': 40, 'first_chunk': _crypto.HEADER_SIZE + 3,
               'last_tag': len(blob) - 1}[where]
     blob[offset] ^= 0x80
     with pytest.raises(_crypto.DecryptionError):
-        _crypto.decrypt_bytes(bytes(blob), kek, AAD_KEY)
+        crypto_helpers.decrypt_bytes(bytes(blob), kek, AAD_KEY)
 
 
 def test_no_plaintext_from_a_tampered_chunk(kek):
     data = os.urandom(96)
-    blob = bytearray(_crypto.encrypt_bytes(data, kek, AAD_KEY, chunk_size=32))
+    blob = bytearray(crypto_helpers.encrypt_bytes(data, kek, AAD_KEY, chunk_size=32))
     blob[_crypto.HEADER_SIZE + 48 + 5] ^= 0x01   # inside the second chunk
     received = []
     with pytest.raises(_crypto.DecryptionError, match='chunk 1'):
@@ -127,41 +128,41 @@ def test_no_plaintext_from_a_tampered_chunk(kek):
 
 @pytest.mark.parametrize('cut', ['header', 'inside_chunk', 'chunk_boundary', 'all_chunks'])
 def test_truncated_stream_fails(kek, cut):
-    blob = _crypto.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32)
+    blob = crypto_helpers.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32)
     header, chunks = sealed_chunks(blob, 32)
     assert len(chunks) == 4
     truncated = {'header': blob[:20], 'inside_chunk': blob[:-7], 'chunk_boundary': header + b''.join(chunks[:3]),
                  'all_chunks': header}[cut]
     with pytest.raises(_crypto.DecryptionError):
-        _crypto.decrypt_bytes(truncated, kek, AAD_KEY)
+        crypto_helpers.decrypt_bytes(truncated, kek, AAD_KEY)
 
 
 def test_truncated_at_boundary_of_an_exact_multiple_fails(kek):
-    blob = _crypto.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
+    blob = crypto_helpers.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
     header, chunks = sealed_chunks(blob, 32)
     assert len(chunks) == 2
     with pytest.raises(_crypto.DecryptionError):
-        _crypto.decrypt_bytes(header + chunks[0], kek, AAD_KEY)
+        crypto_helpers.decrypt_bytes(header + chunks[0], kek, AAD_KEY)
 
 
 def test_swapped_and_dropped_and_appended_chunks_fail(kek):
-    blob = _crypto.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32)
+    blob = crypto_helpers.encrypt_bytes(os.urandom(100), kek, AAD_KEY, chunk_size=32)
     header, chunks = sealed_chunks(blob, 32)
     swapped = header + chunks[1] + chunks[0] + b''.join(chunks[2:])
     dropped = header + chunks[0] + b''.join(chunks[2:])
     appended = blob + chunks[0]
     for variant in (swapped, dropped, appended):
         with pytest.raises(_crypto.DecryptionError):
-            _crypto.decrypt_bytes(variant, kek, AAD_KEY)
+            crypto_helpers.decrypt_bytes(variant, kek, AAD_KEY)
 
 
 def test_chunks_from_another_object_fail(kek):
-    first = _crypto.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
-    second = _crypto.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
+    first = crypto_helpers.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
+    second = crypto_helpers.encrypt_bytes(os.urandom(64), kek, AAD_KEY, chunk_size=32)
     header, _chunks = sealed_chunks(first, 32)
     _header, other_chunks = sealed_chunks(second, 32)
     with pytest.raises(_crypto.DecryptionError):
-        _crypto.decrypt_bytes(header + b''.join(other_chunks), kek, AAD_KEY)
+        crypto_helpers.decrypt_bytes(header + b''.join(other_chunks), kek, AAD_KEY)
 
 
 def test_key_check_accepts_the_passphrase_and_rejects_others():

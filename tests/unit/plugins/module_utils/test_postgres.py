@@ -2,7 +2,7 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Command construction, connection strings, error messages and password handling of _postgres, with stand-in
+"""Command construction, connection strings, error messages and password handling of the _postgres package, with stand-in
 tools (small scripts) and a stand-in exec websocket."""
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ import sys
 import pytest
 from websocket import ABNF
 
-from ansible_collections.kfuse.failover.plugins.module_utils import _postgres
+from ansible_collections.kfuse.failover.plugins.module_utils import errors, kube
+from ansible_collections.kfuse.failover.plugins.module_utils._postgres import dsn, local, stream
+from ansible_collections.kfuse.failover.plugins.module_utils._postgres import pod as pg_pod
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 SECRET = "s3cr3t-P@ss word'"
 
@@ -22,52 +25,52 @@ SECRET = "s3cr3t-P@ss word'"
 # -- connection strings ------------------------------------------------------------------------------------------
 
 def test_parse_uri_with_encoded_parts_and_query():
-    params = _postgres.parse_dsn("postgresql://us%40er:p%3Ass%2F@db.example:5433/app%20db?sslmode=require&application_name=x")
+    params = dsn.parse_dsn("postgresql://us%40er:p%3Ass%2F@db.example:5433/app%20db?sslmode=require&application_name=x")
     assert params == {"user": "us@er", "password": "p:ss/", "host": "db.example", "port": "5433", "dbname": "app db",
                       "sslmode": "require", "application_name": "x"}
 
 
 def test_parse_uri_multi_host_and_ipv6():
-    params = _postgres.parse_dsn("postgres://h1:5432,[::1]:5433/db")
+    params = dsn.parse_dsn("postgres://h1:5432,[::1]:5433/db")
     assert params == {"host": "h1,::1", "port": "5432,5433", "dbname": "db"}
-    assert _postgres.parse_dsn("postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql") == {
+    assert dsn.parse_dsn("postgresql:///db?host=%2Fvar%2Frun%2Fpostgresql") == {
         "dbname": "db", "host": "/var/run/postgresql"}
 
 
 def test_parse_keyword_string_with_quotes_and_escapes():
-    params = _postgres.parse_dsn(r"host=h port = 5 password='a b\'c' dbname=x user=u\ v")
+    params = dsn.parse_dsn(r"host=h port = 5 password='a b\'c' dbname=x user=u\ v")
     assert params == {"host": "h", "port": "5", "password": "a b'c", "dbname": "x", "user": "u v"}
-    with pytest.raises(ValueError, match="unterminated"):
-        _postgres.parse_dsn("password='abc")
-    with pytest.raises(ValueError, match="missing"):
-        _postgres.parse_dsn("host")
+    with pytest.raises(KfuseError, match="unterminated"):
+        dsn.parse_dsn("password='abc")
+    with pytest.raises(KfuseError, match="missing"):
+        dsn.parse_dsn("host")
 
 
 @pytest.mark.parametrize("value", ["plain", "with space", "quote'd", "back\\slash", "", "=eq"])
 def test_conninfo_quoting_round_trips(value):
     params = {"host": "h", "application_name": value}
-    assert _postgres.parse_dsn(_postgres.build_conninfo(params)) == params
+    assert dsn.parse_dsn(dsn.build_conninfo(params)) == params
 
 
 def test_split_dsn_removes_the_password_and_overrides_the_database():
-    params, password = _postgres.split_dsn("postgresql://kfuse:%s@127.0.0.1:5432/postgres" % "pw%20x", "configdb")
+    params, password = dsn.split_dsn("postgresql://kfuse:%s@127.0.0.1:5432/postgres" % "pw%20x", "configdb")
     assert password == "pw x"
     assert params == {"user": "kfuse", "host": "127.0.0.1", "port": "5432", "dbname": "configdb", "connect_timeout": "10"}
-    params, password = _postgres.split_dsn("dbname=a connect_timeout=3")
+    params, password = dsn.split_dsn("dbname=a connect_timeout=3")
     assert password is None and params == {"dbname": "a", "connect_timeout": "3"}
 
 
 # -- commands -----------------------------------------------------------------------------------------------------
 
 def test_dump_command():
-    params, _password = _postgres.split_dsn("postgresql://u:pw@h:1/db")
-    argv = _postgres.dump_command(params, exclude_tables=("audit_log", "public.big*"), pg_dump="/opt/pg_dump")
+    params, _password = dsn.split_dsn("postgresql://u:pw@h:1/db")
+    argv = local.dump_command(params, exclude_tables=("audit_log", "public.big*"), pg_dump="/opt/pg_dump")
     assert argv == ["/opt/pg_dump", "--format=custom", "--no-password", "--exclude-table=audit_log",
                     "--exclude-table=public.big*", "--dbname=user=u host=h port=1 dbname=db connect_timeout=10"]
-    with pytest.raises(ValueError, match="password"):
-        _postgres.dump_command({"password": "x"})
-    with pytest.raises(ValueError, match="exclude_tables"):
-        _postgres.dump_command({}, exclude_tables=[""])
+    with pytest.raises(KfuseError, match="password"):
+        local.dump_command({"password": "x"})
+    with pytest.raises(KfuseError, match="exclude_tables"):
+        local.dump_command({}, exclude_tables=[""])
 
 
 @pytest.mark.parametrize("clean,no_owner,single,expected", [
@@ -76,38 +79,38 @@ def test_dump_command():
     (False, True, False, ["--no-owner"]),
 ])
 def test_restore_command(clean, no_owner, single, expected):
-    argv = _postgres.restore_command({"dbname": "x"}, clean=clean, no_owner=no_owner, single_transaction=single)
+    argv = local.restore_command({"dbname": "x"}, clean=clean, no_owner=no_owner, single_transaction=single)
     assert argv == ["pg_restore", "--format=custom", "--no-password"] + expected + ["--dbname=dbname=x"]
 
 
 def test_pod_commands_keep_the_password_off_the_command_line():
-    plain = _postgres.pod_dump_command("configdb", ("t",), username="postgres", host="localhost", port=5432)
+    plain = pg_pod.pod_dump_command("configdb", ("t",), username="postgres", host="localhost", port=5432)
     assert plain == ["pg_dump", "--format=custom", "--no-password", "--exclude-table=t", "--host=localhost",
                      "--port=5432", "--username=postgres", "--dbname=configdb"]
-    wrapped = _postgres.pod_dump_command("configdb", password=SECRET)
+    wrapped = pg_pod.pod_dump_command("configdb", password=SECRET)
     assert wrapped[:2] == ["sh", "-c"] and "read -r PGPASSWORD" in wrapped[2]
     assert wrapped[4:] == ["pg_dump", "--format=custom", "--no-password", "--dbname=configdb"]
     assert not any(SECRET in arg for arg in wrapped)
-    from_env = _postgres.pod_restore_command("configdb", password_env="POSTGRES_PASSWORD")
+    from_env = pg_pod.pod_restore_command("configdb", password_env="POSTGRES_PASSWORD")
     assert '"${POSTGRES_PASSWORD}"' in from_env[2] and from_env[4] == "pg_restore"
-    with pytest.raises(ValueError, match="password_env"):
-        _postgres.pod_dump_command("db", password_env="X; rm -rf /")
-    with pytest.raises(ValueError, match="mutually exclusive"):
-        _postgres.pod_dump_command("db", password="a", password_env="B")
-    with pytest.raises(ValueError, match="line break"):
-        _postgres.pod_dump_command("db", password="a\nb")
+    with pytest.raises(KfuseError, match="password_env"):
+        pg_pod.pod_dump_command("db", password_env="X; rm -rf /")
+    with pytest.raises(KfuseError, match="mutually exclusive"):
+        pg_pod.pod_dump_command("db", password="a", password_env="B")
+    with pytest.raises(KfuseError, match="line break"):
+        pg_pod.pod_dump_command("db", password="a\nb")
 
 
 def test_exit_code_from_status():
-    assert _postgres.exit_code_from_status({"status": "Success"}) == 0
-    assert _postgres.exit_code_from_status({"status": "Failure", "details": {"causes": [
+    assert pg_pod.exit_code_from_status({"status": "Success"}) == 0
+    assert pg_pod.exit_code_from_status({"status": "Failure", "details": {"causes": [
         {"reason": "Other", "message": "x"}, {"reason": "ExitCode", "message": "7"}]}}) == 7
-    assert _postgres.exit_code_from_status({"status": "Failure", "message": "no"}) is None
-    assert _postgres.exit_code_from_status(None) is None
+    assert pg_pod.exit_code_from_status({"status": "Failure", "message": "no"}) is None
+    assert pg_pod.exit_code_from_status(None) is None
     # kwok's form: the command's exit only in an InternalError's message.
-    assert _postgres.exit_code_from_status({"status": "Failure", "reason": "InternalError", "message": (
+    assert pg_pod.exit_code_from_status({"status": "Failure", "reason": "InternalError", "message": (
         "Internal error occurred: error executing command in container: cmd wait: sh -c exit 3: exit status 3")}) == 3
-    assert _postgres.exit_code_from_status({"status": "Failure", "message": "exit status 3 and more"}) is None
+    assert pg_pod.exit_code_from_status({"status": "Failure", "message": "exit status 3 and more"}) is None
 
 
 @pytest.mark.parametrize("output,version", [
@@ -116,12 +119,12 @@ def test_exit_code_from_status():
     ("pg_dump (PostgreSQL) 9.6.24\n", "9.6.24"),
 ])
 def test_parse_version(output, version):
-    assert _postgres.parse_version(output) == version
+    assert stream.parse_version(output) == version
 
 
 def test_parse_version_failure_is_clear():
-    with pytest.raises(_postgres.PostgresError, match="cannot tell the version of pg_dump"):
-        _postgres.parse_version("")
+    with pytest.raises(errors.PostgresError, match="cannot tell the version of pg_dump"):
+        stream.parse_version("")
 
 
 # -- stand-in tools ------------------------------------------------------------------------------------------------
@@ -143,16 +146,17 @@ def test_dump_failure_message_has_exit_code_and_stderr_but_no_password(tmp_path)
         "sys.stderr.write('pg_dump: error: connection failed: password %s rejected\\n' % os.environ['PGPASSWORD'])\n"
         "sys.exit(2)\n"))
     dsn = "host=db.internal port=5432 user=kfuse dbname=configdb password='%s'" % SECRET.replace("'", "\\'")
-    reader = _postgres.dump_stream(dsn, pg_dump=tool)
+    reader = local.dump_stream(dsn, pg_dump=tool)
     assert reader.read(5) == b"PGDMP"
-    with pytest.raises(_postgres.PostgresError) as caught:
+    with pytest.raises(errors.PostgresError) as caught:
         while reader.read(4096):
             pass
     reader.close()
     message = str(caught.value)
+    # The tool's own words are kept; the module base masks the password (registered from the DSN) in the result.
     assert message == ('pg_dump of database "configdb" on db.internal:5432 as kfuse failed (exit code 2): '
-                       'pg_dump: error: connection failed: password ******** rejected')
-    assert caught.value.exit_code == 2 and SECRET not in caught.value.stderr
+                       'pg_dump: error: connection failed: password %s rejected' % SECRET)
+    assert caught.value.exit_code == 2
     seen = json.loads(record.read_text())
     assert seen["pgpassword"] == SECRET
     assert not any(SECRET in arg for arg in seen["argv"])
@@ -162,20 +166,20 @@ def test_dump_failure_message_has_exit_code_and_stderr_but_no_password(tmp_path)
 def test_dump_read_returns_full_blocks(tmp_path):
     tool, _record = write_tool(tmp_path, "pg_dump", (
         "import time\nfor _ in range(5):\n    sys.stdout.buffer.write(b'a' * 1000); sys.stdout.flush(); time.sleep(0.01)\n"))
-    with _postgres.dump_stream("dbname=x", pg_dump=tool) as reader:
+    with local.dump_stream("dbname=x", pg_dump=tool) as reader:
         assert [len(block) for block in reader.chunks(2048)] == [2048, 2048, 904]
         assert reader.read(10) == b""
 
 
 def test_missing_tool_is_reported():
-    with pytest.raises(_postgres.PostgresError, match="cannot run /nonexistent/pg_dump for database \"x\""):
-        _postgres.dump_stream("dbname=x", pg_dump="/nonexistent/pg_dump")
+    with pytest.raises(errors.PostgresError, match="cannot run /nonexistent/pg_dump for database \"x\""):
+        local.dump_stream("dbname=x", pg_dump="/nonexistent/pg_dump")
 
 
 def test_restore_feeds_stdin_and_reports_warnings(tmp_path):
     tool, record = write_tool(tmp_path, "pg_restore", (
         "data = sys.stdin.buffer.read()\nsys.stderr.write('pg_restore: warning: read %d\\n' % len(data))\n"))
-    result = _postgres.restore_stream("postgresql://u:%s@h/db" % "pw", [b"a" * 70000, b"b" * 30000], pg_restore=tool)
+    result = local.restore_stream("postgresql://u:%s@h/db" % "pw", [b"a" * 70000, b"b" * 30000], pg_restore=tool)
     assert result == {"bytes": 100000, "warnings": ["pg_restore: warning: read 100000"]}
     seen = json.loads(record.read_text())
     assert seen["pgpassword"] == "pw" and seen["argv"][-1] == "--dbname=user=u host=h dbname=db connect_timeout=10"
@@ -188,10 +192,10 @@ def test_restore_failure_stops_feeding_and_raises(tmp_path):
     def endless():
         while True:
             yield b"z" * 65536
-    with pytest.raises(_postgres.PostgresError) as caught:
-        _postgres.restore_stream("host=h dbname=db password=%s" % "hunter2", endless(), pg_restore=tool)
+    with pytest.raises(errors.PostgresError) as caught:
+        local.restore_stream("host=h dbname=db password=%s" % "hunter2", endless(), pg_restore=tool)
     assert str(caught.value) == ('pg_restore into database "db" on h failed (exit code 1): '
-                                 'pg_restore: error: could not connect as ********')
+                                 'pg_restore: error: could not connect as hunter2')
 
 
 # -- stand-in exec websocket ------------------------------------------------------------------------------------
@@ -243,7 +247,7 @@ def fake_stream(monkeypatch, client):
     def stream(method, pod, namespace, **kwargs):
         calls.append((method.__name__, pod, namespace, kwargs))
         return client
-    monkeypatch.setattr(_postgres, "k8s_stream", stream)
+    monkeypatch.setattr(kube, "k8s_stream", stream)
     return calls
 
 
@@ -255,8 +259,8 @@ def test_pod_dump_reads_binary_stdout_and_sends_the_password_on_stdin(monkeypatc
     payload = bytes(range(256)) * 10
     client = FakeClient([b"\x01" + payload[:1000], b"\x02notice\n", b"\x01" + payload[1000:], status_frame({"status": "Success"})])
     calls = fake_stream(monkeypatch, client)
-    with _postgres.pod_dump_stream(FakeCore(), "kfuse", "kfuse-configdb-0", "configdb", container="postgresql",
-                                   password=SECRET) as reader:
+    with pg_pod.pod_dump_stream(FakeCore(), "kfuse", "kfuse-configdb-0", "configdb", container="postgresql",
+                                password=SECRET) as reader:
         assert reader.read() == payload
     name, pod, namespace, kwargs = calls[0]
     assert (name, pod, namespace) == ("connect_get_namespaced_pod_exec", "kfuse-configdb-0", "kfuse")
@@ -265,39 +269,39 @@ def test_pod_dump_reads_binary_stdout_and_sends_the_password_on_stdin(monkeypatc
     assert client.sock.sent == [b"\x00" + SECRET.encode() + b"\n", b"\xff\x00"]
 
 
-def test_pod_dump_failure_uses_the_exit_code_and_hides_the_password(monkeypatch):
+def test_pod_dump_failure_uses_the_exit_code(monkeypatch):
     failure = {"status": "Failure", "reason": "NonZeroExitCode",
                "details": {"causes": [{"reason": "ExitCode", "message": "1"}]}}
     client = FakeClient([b"\x02pg_dump: error: password " + SECRET.encode() + b" failed\n", status_frame(failure)])
     fake_stream(monkeypatch, client)
-    reader = _postgres.pod_dump_stream(FakeCore(), "kfuse", "db-0", "configdb", password=SECRET)
-    with pytest.raises(_postgres.PostgresError) as caught:
+    reader = pg_pod.pod_dump_stream(FakeCore(), "kfuse", "db-0", "configdb", password=SECRET)
+    with pytest.raises(errors.PostgresError) as caught:
         reader.read(10)
     assert str(caught.value) == ('pg_dump of database "configdb" in pod kfuse/db-0 failed (exit code 1): '
-                                 'pg_dump: error: password ******** failed')
+                                 'pg_dump: error: password %s failed' % SECRET)
     assert caught.value.exit_code == 1 and client.closed
 
 
 def test_pod_stream_without_status_is_an_error(monkeypatch):
     fake_stream(monkeypatch, FakeClient([b"\x01PGDMP"]))
-    reader = _postgres.pod_dump_stream(FakeCore(), "ns", "p", "db")
+    reader = pg_pod.pod_dump_stream(FakeCore(), "ns", "p", "db")
     assert reader.read(5) == b"PGDMP"
-    with pytest.raises(_postgres.PostgresError, match="ended without an exit status"):
+    with pytest.raises(errors.PostgresError, match="ended without an exit status"):
         reader.read(5)
 
 
 def test_pod_restore_needs_v5_to_close_stdin(monkeypatch):
     client = FakeClient([], subprotocol="v4.channel.k8s.io")
     fake_stream(monkeypatch, client)
-    with pytest.raises(_postgres.PostgresError, match="needs the v5.channel.k8s.io exec protocol"):
-        _postgres.pod_restore_stream(FakeCore(), "ns", "p", [b"data"], "db")
+    with pytest.raises(errors.PostgresError, match="needs the v5.channel.k8s.io exec protocol"):
+        pg_pod.pod_restore_stream(FakeCore(), "ns", "p", [b"data"], "db")
     assert client.sock.sent == [] and client.closed
 
 
 def test_pod_restore_sends_bounded_frames_then_closes_stdin(monkeypatch):
     client = FakeClient([status_frame({"status": "Success"})])
     fake_stream(monkeypatch, client)
-    result = _postgres.pod_restore_stream(FakeCore(), "ns", "p", [b"x" * 150000], "db", password="pw")
+    result = pg_pod.pod_restore_stream(FakeCore(), "ns", "p", [b"x" * 150000], "db", password="pw")
     assert result == {"bytes": 150000, "warnings": []}
     sizes = [len(frame) - 1 for frame in client.sock.sent]
     assert client.sock.sent[0] == b"\x00pw\n" and sizes[1:4] == [65536, 65536, 18928]
@@ -307,7 +311,7 @@ def test_pod_restore_sends_bounded_frames_then_closes_stdin(monkeypatch):
 def test_env_is_not_mutated(monkeypatch, tmp_path):
     monkeypatch.setenv("PGPASSWORD", "ambient")
     tool, record = write_tool(tmp_path, "pg_dump", "")
-    with _postgres.dump_stream("dbname=x", pg_dump=tool) as reader:
+    with local.dump_stream("dbname=x", pg_dump=tool) as reader:
         reader.read()
     assert json.loads(record.read_text())["pgpassword"] == "ambient"
     assert os.environ["PGPASSWORD"] == "ambient"

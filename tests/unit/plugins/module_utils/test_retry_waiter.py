@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import full_jitter_delay, parse_retry_after
 from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter, WaitError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 
 @pytest.mark.parametrize('attempt, ceiling', [(0, 1.0), (1, 2.0), (3, 8.0), (5, 30.0), (40, 30.0)])
@@ -146,7 +147,7 @@ def test_history_is_bounded_and_keeps_first_sample():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError):
+    with pytest.raises(KfuseError):
         Waiter(lambda: None, lambda v: True, timeout=1, interval=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(KfuseError):
         Waiter(lambda: None, lambda v: True, timeout=-1, interval=1)

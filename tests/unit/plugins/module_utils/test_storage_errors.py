@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from google.api_core import exceptions as gapi_exceptions
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _storage_azure, _storage_gcs, _storage_s3
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 
@@ -21,12 +22,13 @@ def s3_store():
                                credentials={'access_key': 'AKIDEXAMPLE', 'secret_key': SECRET})
 
 
-def test_s3_client_error_keeps_the_code_and_drops_the_secret():
+def test_s3_client_error_keeps_the_code_and_the_first_line():
     exc = ClientError({'Error': {'Code': 'AccessDenied', 'Message': 'denied for %s\nmore detail' % SECRET},
                        'ResponseMetadata': {'HTTPStatusCode': 403}}, 'PutObject')
     error = s3_store()._translate(exc, key='k', action='upload')  # pylint: disable=protected-access
     assert error.code == 'AccessDenied'
-    assert str(error) == 's3 bucket/k [AccessDenied]: upload failed: denied for ********'
+    # The provider's words are kept; the module base masks registered secrets (tests/unit/.../test_base.py).
+    assert str(error) == 's3 bucket/k [AccessDenied]: upload failed: denied for %s' % SECRET
 
 
 def test_s3_connection_error_is_named():
@@ -36,13 +38,13 @@ def test_s3_connection_error_is_named():
 
 
 def test_s3_rejects_unknown_credential_keys():
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(KfuseError) as caught:
         _storage_s3.S3Store('bucket', 'us-east-1', credentials={'password': SECRET})
     assert SECRET not in str(caught.value)
     assert 'password' in str(caught.value)
 
 
-def test_azure_error_code_comes_from_the_service_and_the_key_is_redacted():
+def test_azure_error_code_comes_from_the_service():
     key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
     store = _storage_azure.AzureStore('kfuse', credentials={
         'connection_string': 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=%s;EndpointSuffix=core.windows.net'
@@ -53,7 +55,6 @@ def test_azure_error_code_comes_from_the_service_and_the_key_is_redacted():
     assert (error.code, error.message) == ('ContainerNotFound', 'list failed: The specified container does not exist.')
     error = store._translate(ServiceRequestError('cannot connect, key %s' % key))  # pylint: disable=protected-access
     assert error.code == 'ServiceRequestError'
-    assert key not in str(error)
 
 
 def test_azure_account_name_from_url():
@@ -72,17 +73,6 @@ def test_azure_without_url_or_connection_string_is_a_config_error():
 def test_gcs_api_error_code_is_the_status_class():
     store = _storage_gcs.GCSStore.__new__(_storage_gcs.GCSStore)
     store.container = 'bucket'
-    store._secrets = ['-----BEGIN PRIVATE KEY-----abc']  # pylint: disable=protected-access
-    exc = gapi_exceptions.Forbidden('GET http://x/b/bucket: -----BEGIN PRIVATE KEY-----abc is not allowed')
+    exc = gapi_exceptions.Forbidden('GET http://x/b/bucket: not allowed')
     error = store._translate(exc, key='k', action='head')  # pylint: disable=protected-access
     assert error.code == 'Forbidden'
-    assert 'PRIVATE KEY' not in str(error)
-
-
-def test_azure_sas_signature_in_a_url_is_redacted():
-    store = _storage_azure.AzureStore('kfuse', account_url='https://acct.blob.core.windows.net',
-                                      credentials={'sas_token': 'sv=2024&sig=abc%2Fdef'})
-    error = store._translate(ServiceRequestError(  # pylint: disable=protected-access
-        'GET https://acct.blob.core.windows.net/kfuse?restype=container&sig=abc/def&se=1 failed'))
-    assert 'abc' not in str(error)
-    assert 'sig=********&se=1' in str(error)

@@ -14,8 +14,8 @@ from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import (
     TimeParseError,
     format_time,
     parse_time,
-    to_wire_time,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
 
 TEN_UTC = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=datetime.timezone.utc)
 TEN_EPOCH = int(TEN_UTC.timestamp())
@@ -57,7 +57,7 @@ def test_malformed_forms_name_the_option_and_accepted_forms(value, reason):
     ('rfc3339', '2026-11-21T10:00:00Z'), ('epoch', str(TEN_EPOCH)), ('epoch_ms', str(TEN_EPOCH * 1000)),
 ])
 def test_wire_formats(time_format, expected):
-    assert to_wire_time('2026-11-21T12:00:00+02:00', time_format) == expected
+    assert format_time(parse_time('2026-11-21T12:00:00+02:00'), time_format) == expected
 
 
 def test_rfc3339_drops_fractions_and_epoch_ms_keeps_them():
@@ -67,5 +67,5 @@ def test_rfc3339_drops_fractions_and_epoch_ms_keeps_them():
 
 
 def test_unknown_format_is_refused():
-    with pytest.raises(ValueError, match='latest_time_format'):
+    with pytest.raises(KfuseError, match='latest_time_format'):
         format_time(TEN_UTC, 'iso')

@@ -7,43 +7,33 @@
 from __future__ import annotations
 
 import json
-from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import normalize_status
-from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzResponse, AzServiceError
-from ansible_collections.kfuse.failover.tests.unit.module_args import patch_module_args
-
-
-class ModuleExit(Exception):
-    """exit_json / fail_json, captured."""
-
-    def __init__(self, result, failed):
-        super().__init__(result.get('msg', ''))
-        self.result = result
-        self.failed = failed
+from ansible_collections.kfuse.failover.plugins.module_utils._az_status import normalize_status
+from ansible_collections.kfuse.failover.plugins.module_utils.az_service import AzResponse
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
+from ansible_collections.kfuse.failover.tests.unit.module_runner import run_module
 
 
 class FakeClient:
     """Stands in for AzServiceClient: /status bodies in order (the last repeats) and scripted POST answers."""
 
-    def __init__(self, statuses, answers=None):
+    def __init__(self, statuses, answers=None, status_map=None):
         self.statuses = [s if isinstance(s, (str, Exception)) else json.dumps(s) for s in statuses]
         self.answers = answers or {}
         self.posts = []
         self.status_reads = 0
         self.closed = False
+        self.status_map = status_map
 
     def get_status(self):
         self.status_reads += 1
         body = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         if isinstance(body, Exception):
             raise body
-        return normalize_status(body), AzResponse(200, body)
+        return normalize_status(body, self.status_map), AzResponse(200, body)
 
     def _post(self, path, params):
         self.posts.append((path, dict(params or {})))
@@ -74,31 +64,17 @@ def fixture_fake_client():
 
 @pytest.fixture(name='run_module')
 def fixture_run_module():
-    """run_module(main, args, client=None) -> (result dict, failed bool). Builds no real client."""
+    """run_module(main, args, client=None) -> (result dict, failed bool), through the shared module runner.
+
+    The module builds no real client: ``client`` (a FakeClient) stands in for it.
+    """
 
     def run(main, args, client=None):
-        warnings = []
-
-        def exit_json(_module, **kwargs):
-            raise ModuleExit(dict(kwargs, warnings=warnings), failed=False)
-
-        def fail_json(_module, **kwargs):
-            raise ModuleExit(dict(kwargs, warnings=warnings), failed=True)
-
         def build_client(_module, **_kwargs):
             if client is None:
                 raise AssertionError('the module tried to build a client')
             return client
 
-        with patch_module_args(args), \
-                mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
-                mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json), \
-                mock.patch.object(basic.AnsibleModule, 'warn', lambda _module, text: warnings.append(text)), \
-                mock.patch.object(AzServiceModule, 'build_client', build_client):
-            try:
-                main()
-            except ModuleExit as done:
-                return done.result, done.failed
-        raise AssertionError('module returned without exit_json or fail_json')
+        return run_module(main, args, patches=[(AzServiceModule, 'build_client', build_client)])
 
     return run

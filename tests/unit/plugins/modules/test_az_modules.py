@@ -70,6 +70,24 @@ def failed(error='no backups for zone az1'):
     (az_status, {'context': 'az1', 'service': ''}, 'service must not be empty'),
     (az_status, dict(URL, client_key='/k.pem'), 'client_key'),
     (az_resume, dict(URL, extra_params=['a']), 'extra_params'),
+    # The bad-input classes of issue 7, section 3 (az modules).
+    (az_status, dict(URL, timeout=float('nan')), 'timeout must be a finite number'),
+    (az_status, dict(URL, timeout=float('inf')), 'timeout must be a finite number'),
+    (az_status, dict(URL, poll_interval=float('inf')), 'poll_interval must be a finite number'),
+    (az_status, dict(URL, ca_path='/nonexistent/ca.pem'), 'ca_path: no such file'),
+    (az_status, dict(URL, client_cert='/nonexistent/c.pem'), 'client_cert: no such file'),
+    (az_status, dict(URL, status_map={'where': 'x'}), 'where'),
+    (az_status, dict(URL, status_map={'state': 'a..b'}), 'status_map.state must be a dotted path'),
+    (az_status, dict(URL, unreadable_status_limit=0), 'unreadable_status_limit must be 1 or more'),
+    (az_activate, dict(URL, zone='az1', batch_size=10 ** 9), 'batch_size must be a positive integer up to 10000'),
+    (az_activate, dict(URL, zone='az1', latest_time='2999-01-01T00:00:00Z'), 'latest_time: 2999-01-01T00:00:00Z is in '
+                                                                             'the future'),
+    (az_activate, dict(URL, zone='az1', extra_params={'zone': 'az9'}), 'extra_params.zone: set it with the zone option'),
+    (az_activate, dict(URL, zone='az1', extra_params={'latestTime': 'x'}), 'extra_params.latestTime: set it with the '
+                                                                           'latest_time option'),
+    (az_activate, dict(URL, zone='az1', extra_params={'batchSize': 10 ** 9}), 'set it with the batch_size option'),
+    (az_activate, dict(URL, zone='az1', extra_params={'x': {'a': 1}}), 'extra_params.x: a query parameter takes'),
+    (az_pause, dict(URL, extra_params={'x': [1, 2]}), 'extra_params.x: a query parameter takes a string'),
 ])
 def test_bad_input_fails_before_any_request(run_module, module, args, message):
     result, failed_ = run_module(module.main, args, client=None)
@@ -185,6 +203,84 @@ def test_pause_flush_check_409_tells_about_force(run_module):
     assert result['body'] == '{"error": "flush"}'
 
 
+@pytest.mark.parametrize('status', [500, 503, 409, 412, 400])
+def test_pause_refused_by_the_flush_check_names_force_whatever_the_status(run_module, status):
+    body = '{"error": "flush_check_failed", "reason": "Kafka flush check failed: in-flight data not yet flushed"}'
+    error = AzServiceError('POST https://localhost:8082/pause failed with HTTP %d: flush_check_failed; Kafka flush '
+                           'check failed: in-flight data not yet flushed' % status, method='POST',
+                           url='https://localhost:8082/pause', status=status, body=body)
+    result, failed_ = run_module(az_pause.main, URL, FakeClient([ACTIVE_OWN], {'/pause': error}))
+    assert failed_ and 'set force=true' in result['msg'] and 'Kafka flush check did not pass' in result['msg']
+    assert 'in-flight data not yet flushed' in result['msg']  # the service's own words
+    assert result['status'] == status and result['code'] == status
+
+
+def test_pause_refused_for_another_reason_does_not_suggest_force(run_module):
+    error = AzServiceError('POST https://localhost:8082/pause failed with HTTP 500: database is down', method='POST',
+                           url='https://localhost:8082/pause', status=500, body='{"error": "database is down"}')
+    result, failed_ = run_module(az_pause.main, URL, FakeClient([ACTIVE_OWN], {'/pause': error}))
+    assert failed_ and 'force' not in result['msg']
+
+
+def test_wait_fails_fast_on_an_unreadable_status(run_module):
+    html = '<html><body><h1>502 Bad Gateway</h1></body></html>'
+    client = FakeClient([ACTIVE_OWN, html])
+    result, failed_ = run_module(az_pause.main, dict(URL, **FAST, wait_timeout=600, unreadable_status_limit=2), client)
+    assert failed_ and result['timed_out'] is False and result['elapsed'] < 5
+    assert 'could not be understood in 2 consecutive reads' in result['msg'] and 'Set status_map' in result['msg']
+    assert '502 Bad Gateway' in result['msg'] and client.status_reads == 3
+
+
+def test_wait_names_an_unknown_state_word(run_module):
+    client = FakeClient([{'state': 'standby'}, {'state': 'Primary', 'sourceZone': 'az1'}])
+    result, failed_ = run_module(az_activate.main, dict(URL, **FAST, zone='az1'), client)
+    assert failed_ and "state word 'Primary' is not in the state table" in result['msg']
+
+
+def test_status_map_lets_the_wait_read_a_custom_shape(run_module):
+    status_map = {'state': 'health.mode', 'active': ['PRIMARY'], 'standby': ['SECONDARY'],
+                  'activating': ['CATCHING_UP'], 'source_zone': 'health.from', 'done': 'restore.n', 'total': 'restore.of'}
+    client = FakeClient([{'health': {'mode': 'SECONDARY'}},
+                         {'health': {'mode': 'CATCHING_UP', 'from': 'az1'}, 'restore': {'n': 1, 'of': 4}},
+                         {'health': {'mode': 'PRIMARY', 'from': 'az1'}, 'restore': {'n': 4, 'of': 4}}],
+                        status_map=status_map)
+    result, failed_ = run_module(az_activate.main, dict(URL, **FAST, zone='az1', status_map=status_map), client)
+    assert not failed_ and result['changed'] is True and result['status']['state'] == 'active'
+    assert any(sample.get('done') == 1 and sample.get('total') == 4 for sample in result['progress'])
+
+
+def test_activation_success_needs_the_source_zone(run_module):
+    client = FakeClient([STANDBY, {'zone': 'az2', 'state': 'active'}])
+    result, failed_ = run_module(az_activate.main, dict(URL, **FAST, zone='az1'), client)
+    assert failed_ and 'names no source zone' in result['msg'] and 'accept_missing_source_zone=true' in result['msg']
+    client = FakeClient([STANDBY, {'zone': 'az2', 'state': 'active'}])
+    result, failed_ = run_module(az_activate.main, dict(URL, **FAST, zone='az1', accept_missing_source_zone=True),
+                                 client)
+    assert not failed_ and result['changed'] is True
+
+
+@pytest.mark.parametrize('body', [{'phase': 'done'}, {'mode': 'primary'}, {'state': 'done', 'sourceZone': 'az1'}])
+def test_guessed_words_never_end_an_activation_as_success(run_module, body):
+    client = FakeClient([STANDBY, body])
+    result, failed_ = run_module(az_activate.main, dict(URL, **FAST, zone='az1', unreadable_status_limit=2), client)
+    assert failed_ and 'could not be understood' in result['msg']
+
+
+def test_already_active_refusal_names_what_the_status_said(run_module):
+    client = FakeClient([{'zone': 'az2', 'state': 'ACTIVE'}])
+    result, failed_ = run_module(az_activate.main, dict(URL, zone='az1'), client)
+    assert failed_ and client.posts == []
+    assert "the service said 'ACTIVE'" in result['msg'] and 'zone az2' in result['msg']
+    assert '(no source-zone field)' in result['msg'] and 'an unnamed source' not in result['msg']
+
+
+def test_url_with_credentials_is_never_echoed(run_module):
+    url = 'https://operator:Sup3r-Secret@az.example'
+    result, failed_ = run_module(az_status.main, {'url': url}, client=None)
+    assert failed_ and 'must not carry credentials' in result['msg']
+    assert 'Sup3r-Secret' not in str(result) and url not in str(result)
+
+
 def test_pause_timeout_reports_last_state(run_module):
     result, failed_ = run_module(az_pause.main, dict(URL, **FAST, wait_timeout=0), FakeClient([ACTIVE_OWN]))
     assert failed_ and 'waiting for state paused' in result['msg'] and 'state=active' in result['msg']
@@ -236,7 +332,7 @@ def test_activate_posts_all_params_and_waits(run_module):
     client = FakeClient([STANDBY, activating(0, phase='restoring'), activating(100), activating(300, phase='resuming'),
                          active_from('az1')], {'/activate': AzResponse(202, '{"accepted": true}')})
     args = dict(URL, **FAST, zone='az1', latest_time='2026-11-21 12:00+02:00', source_namespace='kfuse-az1',
-                source_force=True, batch_size=25, extra_params={'skipResume': True, 'batchSize': 50})
+                source_force=True, batch_size=50, extra_params={'skipResume': True})
     result, failed_ = run_module(az_activate.main, args, client)
     assert not failed_ and result['changed'] is True
     expected = {'zone': 'az1', 'latestTime': '2026-11-21T10:00:00Z', 'sourceNamespace': 'kfuse-az1',
@@ -318,7 +414,7 @@ def test_resume_when_shape_has_no_alerts_field(run_module):
     result, failed_ = run_module(az_resume.main, URL, client)
     assert not failed_ and result['changed'] is True and len(client.posts) == 1
     assert result['alerts_state_known'] is False
-    assert any('does not say whether alerts are silenced' in w for w in result.get('warnings', []))
+    assert any('does not say whether alerts are silenced' in w for w in result.get('warnings', [])), result.get('warnings')
 
 
 def test_resume_check_mode(run_module):
