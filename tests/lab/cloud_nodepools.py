@@ -24,8 +24,6 @@ import json
 import os
 import re
 import secrets
-import signal
-import ssl
 import sys
 
 from aiohttp import web
@@ -35,6 +33,7 @@ if LAB_DIR not in sys.path:
     sys.path.insert(0, LAB_DIR)
 
 # pylint: disable=wrong-import-position,import-error
+from aio_serve import serve_until_signalled  # noqa: E402
 from procs import LabError, Piece, read_json, stop_pieces, write_file  # noqa: E402
 from storage_emulators import OAuthTokenEndpoint  # noqa: E402
 # pylint: enable=wrong-import-position,import-error
@@ -473,34 +472,21 @@ def build_parser():
 
 
 async def serve(args, state):
-    ssl_context = None
-    if args.tls_cert:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
-    runner = web.AppRunner(build_app(state), handle_signals=False, access_log=None)
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_context)
-        await site.start()
-        port = runner.addresses[0][1]
-        state.base_url = "%s://%s:%d" % ("https" if ssl_context else "http", args.host, port)
-        state.oauth.url = state.base_url + "/token"
-        ready = {"pid": os.getpid(), "port": port, "url": state.base_url}
+    async def listening(url, port):
+        state.base_url = url
+        state.oauth.url = url + "/token"
+        ready = {"pid": os.getpid(), "port": port, "url": url}
         if args.gcp_service_account:
             write_file(args.gcp_service_account, json.dumps(state.oauth.service_account_info()), 0o600)
             ready["gcp_service_account"] = args.gcp_service_account
         state.save()
         if args.ready_file:
             write_file(args.ready_file, json.dumps(ready))
-        print("cloud node pools: listening on %s (%d GKE, %d AKS pools)" % (state.base_url, len(state.gke),
-                                                                            len(state.aks)), flush=True)
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+        print("cloud node pools: listening on %s (%d GKE, %d AKS pools)" % (url, len(state.gke), len(state.aks)),
+              flush=True)
+
+    await serve_until_signalled(build_app(state), args.host, args.port, args.tls_cert, args.tls_key, listening,
+                                access_log=None)
 
 
 def main(argv=None):

@@ -8,13 +8,11 @@ import asyncio
 import json
 import logging
 import os
-import signal
-import ssl
 import sys
 
-from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aio_serve import serve_until_signalled
 from azservice_sim.machine import ZoneConfig, ZoneService
 from azservice_sim.peers import PeerClient
 from azservice_sim.server import build_app
@@ -87,28 +85,14 @@ async def serve(args):
                "bucket": args.s3_bucket, "peers": sorted(peers.urls), "rehydrateRate": config.rehydrate_rate,
                "defaultBatchSize": config.default_batch_size}
     app = build_app(service, token=args.token, config_summary=summary)
-    ssl_context = None
-    if args.tls_cert:
-        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ssl_context.load_cert_chain(args.tls_cert, args.tls_key)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_context)
-        await site.start()
-        port = runner.addresses[0][1]
+
+    async def listening(url, port):
         await service.start()
-        url = "%s://%s:%d" % ("https" if ssl_context else "http", args.host, port)
         if args.ready_file:
             _write_ready_file(args.ready_file, {"pid": os.getpid(), "port": port, "url": url})
         LOG.info("az-service simulator for zone %s (%s) listening on %s", config.zone_id, config.initial_state, url)
-        await stop.wait()
-    finally:
-        await runner.cleanup()
+
+    await serve_until_signalled(app, args.host, args.port, args.tls_cert, args.tls_key, listening)
 
 
 def main(argv=None):
