@@ -16,7 +16,7 @@ kwok_version=v0.8.0
 recipe=2
 binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
 # Measured on a 2-core machine with cold Go module and build caches (docs/testing.md has the figures); shown before a first build.
-cold_estimate="about 9 minutes"
+cold_estimate="6 to 9 minutes"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "controlplane: Go is needed to build the lab's Kubernetes from source (1.24 or newer)" >&2
