@@ -238,6 +238,14 @@ def _cli(*args):
 def test_cli_up_status_down_leaves_no_live_pid(tmp_path):
     """The shared topology through the CLI: one cluster, both zones' node groups, a namespace per zone."""
     state_dir = str(tmp_path / "cli-lab")
+    try:
+        check_cli_lab(state_dir)
+    finally:
+        # Whatever failed above, no lab outlives the test (a no-op when the CLI's own down worked).
+        labctl.lab_down(state_dir)
+
+
+def check_cli_lab(state_dir):
     up = _cli("up", "--state-dir", state_dir, "--json", "--topology", "shared")
     assert up.returncode == 0, up.stderr
     lab = json.loads(up.stdout)
