@@ -25,6 +25,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils._az_status import (
     STATUS_MAP_STATES,
     check_status_map,
 )
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import check_extra_params
 from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
 from ansible_collections.kfuse.failover.plugins.module_utils._waiter import Waiter
 from ansible_collections.kfuse.failover.plugins.module_utils.base import KfuseModule
@@ -94,7 +95,10 @@ def status_summary(status):
 class AzServiceModule(KfuseModule):
     """The module base (KfuseModule) with the az-service connection options, their checks and a client factory."""
 
-    def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, **kwargs):
+    def __init__(self, argument_spec, mutually_exclusive=None, required_one_of=None, validated_wire_names=None,
+                 **kwargs):
+        """``validated_wire_names`` (wire name -> option): what ``extra_params``, when the module has it, must not
+        override, because the module checks it through its own option."""
         spec = dict(AZ_SERVICE_ARGSPEC)
         spec.update(argument_spec)
         kwargs.setdefault('supports_check_mode', True)
@@ -107,6 +111,7 @@ class AzServiceModule(KfuseModule):
         )
         self._relay = None
         self.status_map = None
+        self._validated_wire_names = validated_wire_names
         self.add_cleanup(self.close_relay)
         self._validate_connection_options()
 
@@ -167,6 +172,8 @@ class AzServiceModule(KfuseModule):
                     raise OptionError('%s must not be empty' % option)
         if not params['validate_certs']:
             self.warn('validate_certs=false: the az-service certificate is not verified')
+        if 'extra_params' in params:
+            check_extra_params(params['extra_params'], self._validated_wire_names)
 
     def kube_option(self, name):
         """A kube option's value, or its documented default."""
@@ -296,8 +303,7 @@ class AzServiceModule(KfuseModule):
 
 def trimmed(text, limit=RAW_LIMIT):
     """``text`` on one line, cut to ``limit`` characters."""
-    text = ' '.join((text or '').split())
-    return text if len(text) <= limit else text[:limit] + '... (%d more characters)' % (len(text) - limit)
+    return az_service.truncate(' '.join((text or '').split()), limit)
 
 
 def unreadable_message(status, response, reads):

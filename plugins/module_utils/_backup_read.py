@@ -195,9 +195,12 @@ def run_restore(params, check_mode=False, register_secret=common._no_register):
             register_secret(backup_set.unlock(chosen, passphrase))  # the decrypted key, masked if ever echoed
         entries = chosen.entries()
         result.update({'set_id': chosen.set_id, 'prefix': chosen.prefix})
+        dumps = {}
+        for entry in entries:
+            if entry['kind'] == 'postgres':
+                dumps.setdefault(entry['name'], entry)
         for spec in databases:
-            matching = [e for e in entries if e['kind'] == 'postgres' and e['name'] == spec['name']]
-            if not matching:
+            if spec['name'] not in dumps:
                 present = ', '.join(e['name'] for e in entries if e['kind'] == 'postgres') or 'none'
                 raise TaskFailed('databases: backup set %s has no dump of database %s (dumps: %s)'
                                  % (chosen.set_id, spec['name'], present), **result)
@@ -226,7 +229,7 @@ def run_restore(params, check_mode=False, register_secret=common._no_register):
                 changed = _write_local(path, _read_all(store, chosen, entry, passphrase), check_mode)
                 result['files'].append({'kind': entry['kind'], 'name': entry['name'], 'path': path, 'changed': changed})
         for spec in databases:
-            entry = [e for e in entries if e['kind'] == 'postgres' and e['name'] == spec['name']][0]
+            entry = dumps[spec['name']]
             report = {'name': spec['name'], 'target_database': spec.get('target_database') or spec['name'],
                       'size': entry['plain_size'], 'clean': bool(spec.get('clean')), 'action': 'restored'}
             if check_mode:

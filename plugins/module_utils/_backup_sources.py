@@ -21,7 +21,7 @@ import json
 import os
 import re
 
-from ansible_collections.kfuse.failover.plugins.module_utils._secrets import api_call, api_exception, portable_secret, secret_data
+from ansible_collections.kfuse.failover.plugins.module_utils._secrets import api_call, api_exception, portable_secret, secret_data, secret_type
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import PostgresError, SourceError
 
 try:
@@ -78,7 +78,7 @@ def secret_item(secret):
     namespace, name = metadata.get('namespace') or 'default', metadata['name']
     payload = json.dumps(secret, sort_keys=True, indent=1).encode('utf-8')
     key = 'secrets/%s/%s.json' % (safe_key_part(namespace), safe_key_part(name))
-    meta = {'namespace': namespace, 'type': secret.get('type') or 'Opaque', 'keys': sorted(secret_data(secret))}
+    meta = {'namespace': namespace, 'type': secret_type(secret), 'keys': sorted(secret_data(secret))}
     return _bytes_item('secret', '%s/%s' % (namespace, name), key, payload, meta=meta, sensitive=True)
 
 

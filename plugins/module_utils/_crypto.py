@@ -46,7 +46,7 @@ import os
 import struct
 import traceback
 
-from ansible_collections.kfuse.failover.plugins.module_utils._streams import pop_bytes
+from ansible_collections.kfuse.failover.plugins.module_utils._streams import pop_bytes, read_full
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import CryptoError, DecryptionError
 
 try:
@@ -218,22 +218,11 @@ class EncryptingReader:
         self.plain_bytes = 0
         self.stored_bytes = 0
 
-    def _read_full(self, size):
-        parts = []
-        wanted = size
-        while wanted > 0:
-            part = self._reader.read(wanted)
-            if not part:
-                break
-            parts.append(part)
-            wanted -= len(part)
-        return b''.join(parts) if len(parts) != 1 else bytes(parts[0])
-
     def _encrypt_next(self):
         # Read one chunk ahead: a chunk is the last only when nothing follows it.
         if not self._pending:
-            self._pending = self._read_full(self._chunk_size)
-        following = self._read_full(self._chunk_size)
+            self._pending = read_full(self._reader, self._chunk_size)
+        following = read_full(self._reader, self._chunk_size)
         chunk, self._pending = self._pending, following
         last = not following
         nonce = self._nonce_prefix + struct.pack('>Q', self._index)

@@ -94,6 +94,11 @@ def secret_data(secret):
     return data
 
 
+def secret_type(secret):
+    """The secret's type, Opaque when it names none (as the API server defaults it)."""
+    return secret.get('type') or 'Opaque'
+
+
 def decide_secret_restore(existing, desired, overwrite):
     """created | unchanged | skipped | replaced, for ``desired`` (portable dict) against ``existing`` (dict or None).
 
@@ -102,8 +107,7 @@ def decide_secret_restore(existing, desired, overwrite):
     """
     if existing is None:
         return 'created'
-    same = ((existing.get('type') or 'Opaque') == (desired.get('type') or 'Opaque')
-            and secret_data(existing) == secret_data(desired))
+    same = secret_type(existing) == secret_type(desired) and secret_data(existing) == secret_data(desired)
     if same:
         return 'unchanged'
     return 'replaced' if overwrite else 'skipped'
@@ -130,7 +134,7 @@ def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=
                 api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
                          target_ns, desired)
             elif action == 'replaced':
-                if (current.get('type') or 'Opaque') != (desired.get('type') or 'Opaque'):
+                if secret_type(current) != secret_type(desired):
                     # type is immutable: replace means delete then create
                     api_call('cannot delete secret %s/%s' % (target_ns, name), core_v1.delete_namespaced_secret,
                              name, target_ns)

@@ -171,11 +171,7 @@ elapsed:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import (
-    VALIDATED_ACTIVATE_NAMES,
-    build_activate_params,
-    check_extra_params,
-)
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import VALIDATED_ACTIVATE_NAMES, build_activate_params
 from ansible_collections.kfuse.failover.plugins.module_utils._timeparse import TIME_FORMATS, format_time, parse_time, utcnow
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, KfuseError, OptionError
 
@@ -255,7 +251,6 @@ def check_options(p):
             raise OptionError('latest_time: %s is in the future; give a past point in time (the newest dumps not '
                               'newer than it are restored)' % format_time(moment))
         latest_time = format_time(moment, p['latest_time_format'])
-    check_extra_params(p['extra_params'], VALIDATED_ACTIVATE_NAMES)
     return zone, latest_time
 
 
@@ -272,7 +267,7 @@ def main():
         'accept_missing_source_zone': {'type': 'bool', 'default': False},
     }
     argument_spec.update(wait_argspec(wait_timeout=1800, poll_interval=5.0))
-    module = AzServiceModule(argument_spec=argument_spec)
+    module = AzServiceModule(argument_spec=argument_spec, validated_wire_names=VALIDATED_ACTIVATE_NAMES)
     p = module.params
 
     try:

@@ -105,8 +105,8 @@ elapsed:
 import re
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_pause_params, check_extra_params
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, OptionError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import build_pause_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
 
 PAUSED_STATES = ('paused', 'standby')
 FLUSH_CHECK_WORDS = re.compile(r'kafka|flush|consum', re.IGNORECASE)
@@ -140,10 +140,6 @@ def main():
     }
     argument_spec.update(wait_argspec(wait_timeout=600, poll_interval=2.0))
     module = AzServiceModule(argument_spec=argument_spec)
-    try:
-        check_extra_params(module.params['extra_params'])
-    except OptionError as exc:
-        module.fail_from_exception(exc)
     params = build_pause_params(module.params['force'], module.params['extra_params'])
 
     with module.connect() as client:

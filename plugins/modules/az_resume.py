@@ -94,18 +94,14 @@ alerts_state_known:
 '''
 
 from ansible_collections.kfuse.failover.plugins.module_utils._az_module import AzServiceModule, status_result, wait_argspec
-from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import check_extra_params, merge_extra_params
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError, OptionError
+from ansible_collections.kfuse.failover.plugins.module_utils._az_wire import merge_extra_params
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import AzServiceError
 
 
 def main():
     argument_spec = {'extra_params': {'type': 'dict'}}
     argument_spec.update(wait_argspec(wait_timeout=300, poll_interval=2.0))
     module = AzServiceModule(argument_spec=argument_spec)
-    try:
-        check_extra_params(module.params['extra_params'])
-    except OptionError as exc:
-        module.fail_from_exception(exc)
     params = merge_extra_params({}, module.params['extra_params'])
 
     with module.connect() as client:

@@ -105,14 +105,12 @@ class ClusterPki:
 
 
 class Cluster:
-    """One control plane: its URL, context name, kwok port and the pieces that run it."""
+    """One control plane: its name (also its kubeconfig context), port and URL."""
 
     def __init__(self, name, port):
         self.name = name
         self.port = port
         self.url = "https://127.0.0.1:%d" % port
-        self.pieces = []
-        self.kwok_port = None
 
 
 class KubeLab:
@@ -146,12 +144,6 @@ class KubeLab:
         if alive:
             raise LabError("processes still alive after SIGKILL: %s" % ", ".join(map(str, alive)))
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
 
 def _tool(bin_dir, name):
     return os.path.join(bin_dir, name)
@@ -172,8 +164,7 @@ def start_etcd(lab, record):
         # A throwaway store: durability buys nothing here and fsync is the slowest thing etcd does.
         "--unsafe-no-fsync", "--log-level", "warn",
     ], lab.workdir / "logs")
-    lab.pieces.append(piece)
-    record(piece, url="http://127.0.0.1:%d" % client, health="http://127.0.0.1:%d/health" % client)
+    _launch(lab, record, piece, url="http://127.0.0.1:%d" % client, health="http://127.0.0.1:%d/health" % client)
     piece.wait_for(lambda: http_answers("http://127.0.0.1:%d/health" % client) == 200, "a healthy /health")
     return "http://127.0.0.1:%d" % client
 
@@ -219,10 +210,9 @@ def _kwok_config(lab):
     return str(path)
 
 
-def _install_kwok_crds(lab, cluster):
+def _install_kwok_crds(lab, cluster, kubeconfig):
     """kubectl apply kwok's CRDs for exec and port-forward targets, and wait until they are served."""
     share = os.path.join(_kwok_share(lab.bin_dir), "crds")
-    kubeconfig = lab.workdir / cluster / "admin.kubeconfig"
     kubectl = tool_path("kubectl")
     files = [os.path.join(share, name) for name in sorted(os.listdir(share))]
     argv = [kubectl, "--kubeconfig", str(kubeconfig), "apply", "--server-side"]
@@ -275,9 +265,8 @@ def start_kube(workdir, clusters=("az1",), nodes=None, namespace=None, pki=None,
         raise
 
 
-def _launch(lab, cluster, record, piece, **extra):
-    """Count a started process in the lab and its cluster (so stop() finds it) and hand it to ``record``."""
-    cluster.pieces.append(piece)
+def _launch(lab, record, piece, **extra):
+    """Count a started process in the lab (so stop() finds it) and hand it to ``record``."""
     lab.pieces.append(piece)
     record(piece, **extra)
     return piece
@@ -297,38 +286,36 @@ def start_cluster(lab, name, etcd_url, record):
     """kube-apiserver, then the controller-manager, the scheduler and kwok of one cluster."""
     cluster = Cluster(name, free_port())
     (lab.workdir / name).mkdir(parents=True, exist_ok=True)
-    admin_cert, admin_key = lab.pki.clients["admin"]
-    write_kubeconfig(lab.workdir / name / "admin.kubeconfig", {name: cluster.url}, lab.pki.ca, admin_cert, admin_key)
+    admin_config = _component_kubeconfig(lab, cluster, "admin")
     logs = lab.workdir / "logs"
     apiserver = Piece("kube-apiserver-" + name, _apiserver_argv(lab, cluster, etcd_url), logs)
-    _launch(lab, cluster, record, apiserver, url=cluster.url, health=cluster.url + "/readyz", admin=True)
+    _launch(lab, record, apiserver, url=cluster.url, health=cluster.url + "/readyz", admin=True)
     admin = lab.pki.clients["admin"]
     apiserver.wait_for(lambda: http_answers(cluster.url + "/readyz", lab.pki.ca, client_cert=admin) == 200,
                        "a ready /readyz", timeout=API_START_TIMEOUT, interval=0.25)
     kcm_port, scheduler_port = free_port(), free_port()
-    _launch(lab, cluster, record, Piece("kube-controller-manager-" + name, _component_argv(
+    _launch(lab, record, Piece("kube-controller-manager-" + name, _component_argv(
         lab, cluster, "kube-controller-manager", "controller-manager", kcm_port) + [
         "--use-service-account-credentials=true",
         "--service-account-private-key-file", lab.pki.sa_key, "--root-ca-file", lab.pki.ca,
         "--cluster-signing-cert-file", lab.pki.ca, "--cluster-signing-key-file", lab.pki.lab["ca_key"],
     ], logs), health="https://127.0.0.1:%d/healthz" % kcm_port)
-    _launch(lab, cluster, record, Piece("kube-scheduler-" + name, _component_argv(
+    _launch(lab, record, Piece("kube-scheduler-" + name, _component_argv(
         lab, cluster, "kube-scheduler", "scheduler", scheduler_port), logs),
         health="https://127.0.0.1:%d/healthz" % scheduler_port)
-    _install_kwok_crds(lab, name)
-    cluster.kwok_port = free_port()
+    _install_kwok_crds(lab, name, admin_config)
+    kwok_port = free_port()
+    kwok_url = "https://127.0.0.1:%d" % kwok_port
     kwok = Piece("kwok-" + name, [
         _tool(lab.bin_dir, "kwok"),
-        "--kubeconfig", lab.workdir / name / "admin.kubeconfig", "--config", _kwok_config(lab),
-        "--manage-all-nodes=true", "--node-ip", "127.0.0.1", "--node-port", str(cluster.kwok_port),
-        "--server-address", "127.0.0.1:%d" % cluster.kwok_port,
+        "--kubeconfig", admin_config, "--config", _kwok_config(lab),
+        "--manage-all-nodes=true", "--node-ip", "127.0.0.1", "--node-port", kwok_port,
+        "--server-address", "127.0.0.1:%d" % kwok_port,
         "--tls-cert-file", lab.pki.lab["server_cert"], "--tls-private-key-file", lab.pki.lab["server_key"],
         "--node-lease-duration-seconds", str(NODE_LEASE_SECONDS), "--enable-crds", ",".join(KWOK_CRDS),
     ], logs)
-    _launch(lab, cluster, record, kwok, url="https://127.0.0.1:%d" % cluster.kwok_port,
-            health="https://127.0.0.1:%d/healthz" % cluster.kwok_port)
-    kwok.wait_for(lambda: http_answers("https://127.0.0.1:%d/healthz" % cluster.kwok_port, lab.pki.ca) == 200,
-                  "a healthy /healthz", interval=0.25)
+    _launch(lab, record, kwok, url=kwok_url, health=kwok_url + "/healthz")
+    kwok.wait_for(lambda: http_answers(kwok_url + "/healthz", lab.pki.ca) == 200, "a healthy /healthz", interval=0.25)
     lab.clusters[name] = cluster
     return cluster
 

@@ -36,10 +36,9 @@ if LAB_DIR not in sys.path:
 import kube_cluster  # noqa: E402  pylint: disable=wrong-import-position
 import labca  # noqa: E402  pylint: disable=wrong-import-position
 import oci_registry  # noqa: E402  pylint: disable=wrong-import-position
-# The process helpers are re-exported: tests and the storage emulators import them from here.
-from procs import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    LabError, Piece as _Piece, free_port, http_answers, log_tail, pid_alive, poll_until, read_json, stop_pieces,
-    write_file)
+# LabError, free_port, pid_alive, read_json and stop_pieces are also what tests reach through this module.
+from procs import (  # noqa: E402  pylint: disable=wrong-import-position
+    LabError, Piece as _Piece, free_port, http_answers, log_tail, pid_alive, read_json, stop_pieces, write_file)
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, "lab-state")
 BUCKET = "kfuse-lab"
@@ -257,8 +256,9 @@ def create_node_groups(endpoint, layout):
     return groups
 
 
-def start_node_provisioner(state_dir, endpoint, kubeconfig, groups, layout, track, delay=NODE_DELAY):
-    """The process that registers and removes kwok Nodes as the node groups in moto are resized."""
+def start_node_provisioner(state_dir, endpoint, kubeconfig, groups, track, delay=NODE_DELAY):
+    """The process that registers and removes kwok Nodes as the node groups in moto are resized (each EKS cluster
+    is named like the kubeconfig context of its Kubernetes cluster)."""
     heartbeat = os.path.join(state_dir, "node-provisioner.heartbeat")
     if os.path.exists(heartbeat):
         os.unlink(heartbeat)
@@ -266,8 +266,7 @@ def start_node_provisioner(state_dir, endpoint, kubeconfig, groups, layout, trac
             "--kubeconfig", kubeconfig, "--delay", str(delay), "--heartbeat", heartbeat]
     for zone in ZONES:
         group = groups[zone["name"]]
-        argv += ["--group", "%s/%s=%s,%s" % (group["cluster"], group["name"], layout[zone["name"]]["context"],
-                                             zone["zone_id"])]
+        argv += ["--group", "%s/%s=%s,%s" % (group["cluster"], group["name"], group["cluster"], zone["zone_id"])]
     piece = Piece("node-provisioner", argv, state_dir)
     track(piece, heartbeat=heartbeat)
     piece.wait_for(lambda: os.path.exists(heartbeat), "its first round")
@@ -380,7 +379,7 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
             with kube.client(place["context"]) as api_client:
                 wait_zone_ready(api_client, place["namespace"])
         lab["node_groups"] = create_node_groups(endpoint, layout)
-        start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], layout, track, node_delay)
+        start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], track, node_delay)
         write_inventory(paths["inventory"], lab)
         write_env(paths["env"], lab)
         write_file(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True), 0o600)

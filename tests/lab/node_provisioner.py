@@ -124,8 +124,7 @@ class SizeReader:
         return readers[group.provider](group)
 
     def _aws(self, service):
-        if not self.endpoint:
-            raise ValueError("--endpoint (moto) is needed for EKS node groups and Auto Scaling groups")
+        # parse_groups made sure there is an endpoint when EKS or Auto Scaling groups are followed.
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region)
 
     def _eks_size(self, group):

@@ -34,7 +34,6 @@ STATUS_COMPLETE = 'complete'
 STATUS_INCOMPLETE = 'incomplete'
 STATUS_INVALID = 'invalid'
 
-_UTC = datetime.timezone.utc
 _SET_ID = re.compile(r'^(\d{8}T\d{6}Z)(-[0-9a-f]{6})?$')
 _SET_ID_TIME = '%Y%m%dT%H%M%SZ'
 _SEGMENT_BAD = re.compile(r'[\x00-\x1f\x7f\\]')
@@ -66,7 +65,7 @@ def set_id_time(set_id):
     match = _SET_ID.match(set_id or '')
     if not match:
         return None
-    return datetime.datetime.strptime(match.group(1), _SET_ID_TIME).replace(tzinfo=_UTC)
+    return as_utc(datetime.datetime.strptime(match.group(1), _SET_ID_TIME))
 
 
 def zone_prefix(prefix, zone):
