@@ -251,6 +251,6 @@ def run_restore(params, check_mode=False, register_secret=common._no_register):
 
 
 def _restore_changed(result):
-    return (any(r['action'] in ('created', 'replaced') for r in result['secrets'])
+    return (any(r['action'] in ('created', 'updated') for r in result['secrets'])
             or any(r['action'] == 'restored' for r in result['databases'])
             or any(f['changed'] for f in result['files']))

@@ -100,7 +100,7 @@ def secret_type(secret):
 
 
 def decide_secret_restore(existing, desired, overwrite):
-    """created | unchanged | skipped | replaced, for ``desired`` (portable dict) against ``existing`` (dict or None).
+    """created | unchanged | skipped | updated, for ``desired`` (portable dict) against ``existing`` (dict or None).
 
     Two secrets are the same when their type and data (with stringData folded in) are equal; labels and
     annotations do not make a secret different, so a restored secret is never clobbered for metadata alone.
@@ -110,12 +110,12 @@ def decide_secret_restore(existing, desired, overwrite):
     same = secret_type(existing) == secret_type(desired) and secret_data(existing) == secret_data(desired)
     if same:
         return 'unchanged'
-    return 'replaced' if overwrite else 'skipped'
+    return 'updated' if overwrite else 'skipped'
 
 
 def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=False):
     """Apply portable ``secrets`` (dicts); ``namespace`` re-targets all of them. Returns one report per secret:
-    {name, namespace, action} with action created|unchanged|skipped|replaced (what would happen in check mode)."""
+    {name, namespace, action} with action created|unchanged|skipped|updated (what would happen in check mode)."""
     not_served = api_exception()
     reports = []
     for secret in secrets:
@@ -133,7 +133,7 @@ def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=
             if action == 'created':
                 api_call('cannot create secret %s/%s' % (target_ns, name), core_v1.create_namespaced_secret,
                          target_ns, desired)
-            elif action == 'replaced':
+            elif action == 'updated':
                 if secret_type(current) != secret_type(desired):
                     # type is immutable: replace means delete then create
                     api_call('cannot delete secret %s/%s' % (target_ns, name), core_v1.delete_namespaced_secret,

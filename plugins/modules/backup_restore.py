@@ -14,7 +14,7 @@ description:
     set of O(zone)); sets without a manifest are never used.
   - Secrets are applied to the target cluster (O(kubeconfig), O(context)) and namespace, made portable, without
     replacing an existing secret that differs unless O(overwrite=true). Each secret is reported as V(created),
-    V(unchanged), V(skipped) or V(replaced).
+    V(unchanged), V(skipped) or V(updated).
   - Databases are restored with C(pg_restore) (single transaction) into a DSN or inside a pod.
   - Helm values and files are written under O(dest) when it is set.
   - All or nothing on a wrong passphrase - the key is checked against the set's key check first, and every secret is
@@ -186,7 +186,7 @@ prefix:
   type: str
 secrets:
   description: One entry per secret - C(name), C(namespace), C(action) (V(created), V(unchanged), V(skipped),
-    V(replaced); what would happen in check mode).
+    V(updated); what would happen in check mode).
   returned: success
   type: list
   elements: dict

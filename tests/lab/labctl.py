@@ -17,10 +17,12 @@ namespace kfuse in each; ``shared``, the runbook's "both installed in the same K
 """
 
 import argparse
+import base64
 import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import time
 
@@ -47,6 +49,9 @@ ACCESS_KEY = "lab"
 SECRET_KEY = "lab-secret"
 NAMESPACE = "kfuse"
 SERVICE_NAME = "az-service"
+RELEASE = "kfuse"
+# The version the active zone runs when the lab starts (the registry also holds a newer one).
+INSTALLED_CHART_VERSION = "3.4.2"
 SERVICE_PORT = 8080
 CONTAINER_PORT = 8443
 # Each zone: a system node group (always on; the az-service runs there) and the Kloudfuse node group, which the
@@ -170,6 +175,7 @@ def write_inventory(path, lab):
             "ansible_python_interpreter": venv_python(),
             "kfuse_helm_registry": {key: lab["helm_registry"][key]
                                     for key in ("host", "url", "username", "password", "ca_path")},
+            "kfuse_storage_credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
             "kfuse_cloud_storage": {
                 "type": "s3", "useSecret": True, "secretName": "cloud-storage-secret",
                 "s3": {"region": REGION, "bucket": BUCKET},
@@ -215,13 +221,15 @@ def seed_zone(api_client, namespace, simulator_port):
     """Namespace, the az-service Deployment (one replica, container port 8443 named https), Service az-service
     (8080 -> https), and the kwok port-forward that sends the namespace's port 8443 to the zone's simulator."""
     core = kube_client.CoreV1Api(api_client)
-    labels = {"app.kubernetes.io/name": SERVICE_NAME}
+    labels = {"app.kubernetes.io/name": SERVICE_NAME, "app.kubernetes.io/managed-by": "Helm"}
+    # As if the zone's kfuse release had made them: helm adopts them when the release is installed here.
+    owner = {"meta.helm.sh/release-name": RELEASE, "meta.helm.sh/release-namespace": namespace}
     kube_cluster.create_namespace(api_client, namespace)
     kube_cluster.forward_namespace_port(api_client, namespace, CONTAINER_PORT, simulator_port)
     kube_client.AppsV1Api(api_client).create_namespaced_deployment(namespace, {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": SERVICE_NAME, "labels": labels},
-        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+        "metadata": {"name": SERVICE_NAME, "labels": labels, "annotations": owner},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": SERVICE_NAME}}, "template": {
             "metadata": {"labels": labels},
             "spec": {"containers": [{"name": SERVICE_NAME, "image": "kfuse/az-service:lab",
                                      "ports": [{"name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP"}]}]},
@@ -229,10 +237,44 @@ def seed_zone(api_client, namespace, simulator_port):
     })
     core.create_namespaced_service(namespace, {
         "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": SERVICE_NAME, "labels": labels},
-        "spec": {"selector": labels,
+        "metadata": {"name": SERVICE_NAME, "labels": labels, "annotations": owner},
+        "spec": {"selector": {"app.kubernetes.io/name": SERVICE_NAME},
                  "ports": [{"name": "https", "port": SERVICE_PORT, "targetPort": "https", "protocol": "TCP"}]},
     })
+
+
+def seed_secrets(api_client, namespace, registry):
+    """The runbook's secrets in the active zone (the standby gets them from a failover): image pull credentials for
+    the lab's registry, the S3 cloud-storage secret and the PostgreSQL password (names in kloudfuse-facts.md)."""
+    auth = base64.b64encode(("%s:%s" % (registry["username"], registry["password"])).encode()).decode()
+    docker_config = {"auths": {registry["host"]: {"username": registry["username"], "password": registry["password"],
+                                                  "auth": auth}}}
+    core = kube_client.CoreV1Api(api_client)
+    labels = {"app.kubernetes.io/part-of": "kfuse"}
+    for name, kind, data in (
+            ("kfuse-image-pull-credentials", "kubernetes.io/dockerconfigjson",
+             {".dockerconfigjson": json.dumps(docker_config)}),
+            ("cloud-storage-secret", "Opaque", {"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}),
+            ("kfuse-pg-credentials", "Opaque", {"postgresql-password": secrets.token_hex(12)})):
+        core.create_namespaced_secret(namespace, {"apiVersion": "v1", "kind": "Secret", "type": kind,
+                                                  "metadata": {"name": name, "labels": labels}, "stringData": data})
+
+
+def zone_values(zone_id, node_group, bucket=BUCKET):
+    """The kfuse chart values of a zone, as the kloudfuse role derives them: pinned to the zone's nodes, the zone's
+    az-service identity, the shared bucket, the bundled ingress-nginx off."""
+    return {
+        "global": {
+            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [
+                    {"key": kube_cluster.NODE_GROUP_LABEL, "operator": "In", "values": [node_group]},
+                    {"key": kube_cluster.ZONE_LABEL, "operator": "In", "values": [zone_id]}]}]}}},
+            "cloudStorage": {"type": "s3", "useSecret": True, "secretName": "cloud-storage-secret",
+                             "s3": {"region": REGION, "bucket": bucket}},
+        },
+        "az-service": {"config": {"zone": zone_id}},
+        "ingress-nginx": {"enabled": False},
+    }
 
 
 def create_node_groups(endpoint, layout):
@@ -334,6 +376,9 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
     layout = zone_layout(topology)
     if lab_running(state_dir):
         raise LabError("a lab already runs in %s; run 'labctl.py down --state-dir %s' first" % (state_dir, state_dir))
+    # A stopped lab's data (etcd, registry, helm logins) would clash with the new one: every up starts afresh.
+    for leftover in ("kube", "registry", "helm"):
+        shutil.rmtree(os.path.join(state_dir, leftover), ignore_errors=True)
     os.makedirs(paths["logs"], exist_ok=True)
     lab = {"state_dir": state_dir, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
            "topology": topology, "paths": paths, "pieces": {}, "launcher_pid": os.getpid()}
@@ -372,12 +417,21 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
         lab["kube"] = {name: dict(place, url=kube.clusters[place["context"]].url,
                                   port=kube.clusters[place["context"]].port)
                        for name, place in layout.items()}
-        for name, place in layout.items():
+        for zone in ZONES:
+            place = layout[zone["name"]]
             with kube.client(place["context"]) as api_client:
-                seed_zone(api_client, place["namespace"], lab["azservice"][name]["port"])
+                seed_zone(api_client, place["namespace"], lab["azservice"][zone["name"]]["port"])
+                if zone["initial_state"] == "active":
+                    seed_secrets(api_client, place["namespace"], lab["helm_registry"])
         for name, place in layout.items():
             with kube.client(place["context"]) as api_client:
                 wait_zone_ready(api_client, place["namespace"])
+        for zone in ZONES:
+            if zone["initial_state"] == "active":
+                oci_registry.install_release(
+                    lab["helm_registry"], kube_cluster.tool_path("helm"), os.path.join(state_dir, "helm"),
+                    dict(layout[zone["name"]], kubeconfig=paths["kubeconfig"]), RELEASE, "kfuse",
+                    INSTALLED_CHART_VERSION, zone_values(zone["zone_id"], zone["node_group"]))
         lab["node_groups"] = create_node_groups(endpoint, layout)
         start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], track, node_delay)
         write_inventory(paths["inventory"], lab)

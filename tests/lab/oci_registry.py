@@ -100,3 +100,17 @@ def push_charts(info, helm, home, versions=None):
 def _app_version(chart):
     with open(os.path.join(CHARTS_DIR, chart, "Chart.yaml"), encoding="utf-8") as handle:
         return str(yaml.safe_load(handle)["appVersion"])
+
+
+def install_release(info, helm, home, kube, release, chart, version, values):
+    """``helm upgrade --install`` of ``chart`` at ``version`` from the registry (as the zone's operator would have
+    done before the lab's story starts). ``kube``: {kubeconfig, context, namespace}."""
+    env = dict(helm_env(home), SSL_CERT_FILE=info["ca_path"])
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        yaml.safe_dump(values, handle)
+    try:
+        _helm(helm, ["upgrade", "--install", release, "%s/%s" % (info["url"], chart), "--version", version,
+                     "--namespace", kube["namespace"], "--kubeconfig", kube["kubeconfig"],
+                     "--kube-context", kube["context"], "--values", handle.name], env)
+    finally:
+        os.unlink(handle.name)

@@ -213,7 +213,7 @@ DESIRED = secrets_mod.portable_secret(CLUSTER_SECRET)
     (dict(DESIRED, metadata={'name': 'kfuse-pg', 'labels': {'other': 'x'}}), False, 'unchanged'),
     ({'metadata': {}, 'stringData': {'password': 's3cret'}}, False, 'unchanged'),
     ({'metadata': {}, 'data': {'password': b64('old')}}, False, 'skipped'),
-    ({'metadata': {}, 'data': {'password': b64('old')}}, True, 'replaced'),
+    ({'metadata': {}, 'data': {'password': b64('old')}}, True, 'updated'),
     ({'metadata': {}, 'type': 'kubernetes.io/tls', 'data': DESIRED['data']}, False, 'skipped'),
 ])
 def test_decide_secret_restore(existing, overwrite, action):
@@ -240,7 +240,7 @@ def test_apply_secrets_reports_each_and_writes_only_what_it_must():
     assert 'uid' not in core.secrets[('standby', 'fresh')]['metadata']
 
     replaced = secrets_mod.apply_secrets(core, backup, namespace='standby', overwrite=True)
-    assert [r['action'] for r in replaced] == ['unchanged', 'replaced', 'unchanged']
+    assert [r['action'] for r in replaced] == ['unchanged', 'updated', 'unchanged']
     assert core.writes[-1] == ('replace', 'standby', 'differs')
     assert core.secrets[('standby', 'differs')]['data'] == {'a': b64('new')}
     # replace carries the live resourceVersion so a concurrent change gets a 409 instead of being lost
@@ -250,7 +250,7 @@ def test_apply_secrets_reports_each_and_writes_only_what_it_must():
 def test_apply_secrets_changes_type_by_delete_then_create():
     core = FakeCore([{'metadata': {'name': 't', 'namespace': 'ns'}, 'type': 'Opaque', 'data': {'a': b64('1')}}])
     backup = [{'metadata': {'name': 't', 'namespace': 'ns'}, 'type': 'kubernetes.io/tls', 'data': {'a': b64('1')}}]
-    assert secrets_mod.apply_secrets(core, backup, overwrite=True)[0]['action'] == 'replaced'
+    assert secrets_mod.apply_secrets(core, backup, overwrite=True)[0]['action'] == 'updated'
     assert core.writes == [('delete', 'ns', 't'), ('create', 'ns', 't')]
 
 

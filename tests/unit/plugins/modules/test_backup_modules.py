@@ -288,7 +288,7 @@ def test_restore_check_mode_reports_and_writes_nothing(world, run_module):
     result, failed = run_module(backup_restore.main, base_args(encryption_passphrase=PASS, overwrite=True,
                                                                _ansible_check_mode=True))
     assert not failed, result
-    assert result['secrets'][0]['action'] == 'replaced' and result['changed'] is True
+    assert result['secrets'][0]['action'] == 'updated' and result['changed'] is True
     assert core.writes == []
     assert core.secrets[('kfuse', 'kfuse-pg')]['data'] == {'password': b64('rotated')}
     del store
