@@ -52,6 +52,10 @@ SERVICE_NAME = "az-service"
 RELEASE = "kfuse"
 # The version the active zone runs when the lab starts (the registry also holds a newer one).
 INSTALLED_CHART_VERSION = "3.4.2"
+INGRESS_CHART_VERSION = "4.12.1"
+# Route 53 in moto: the name users reach Kloudfuse by, a CNAME to the live zone's load balancer name.
+DNS_ZONE = "kfuse.lab.internal"
+DNS_RECORD = "kfuse." + DNS_ZONE
 SERVICE_PORT = 8080
 CONTAINER_PORT = 8443
 # Each zone: a system node group (always on; the az-service runs there) and the Kloudfuse node group, which the
@@ -167,6 +171,7 @@ def write_inventory(path, lab):
             "kfuse_az_service": {"url": sim["url"], "service": SERVICE_NAME, "port": SERVICE_PORT,
                                  "ca_path": lab["paths"]["ca"], "token": sim["token"]},
             "kfuse_node_group": lab["node_groups"][zone["name"]],
+            "kfuse_ingress_address": ingress_address(zone["name"]),
         }
     doc = {"all": {"children": {"kfuse_zones": {
         "hosts": hosts,
@@ -176,6 +181,9 @@ def write_inventory(path, lab):
             "kfuse_helm_registry": {key: lab["helm_registry"][key]
                                     for key in ("host", "url", "username", "password", "ca_path")},
             "kfuse_storage_credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
+            "kfuse_chart_ref": lab["helm_registry"]["url"] + "/kfuse",
+            "kfuse_ingress_chart_ref": lab["helm_registry"]["url"] + "/ingress-nginx",
+            "kfuse_dns": dict(lab["dns"], access_key=ACCESS_KEY, secret_key=SECRET_KEY),
             "kfuse_cloud_storage": {
                 "type": "s3", "useSecret": True, "secretName": "cloud-storage-secret",
                 "s3": {"region": REGION, "bucket": BUCKET},
@@ -273,8 +281,36 @@ def zone_values(zone_id, node_group, bucket=BUCKET):
                              "s3": {"region": REGION, "bucket": bucket}},
         },
         "az-service": {"config": {"zone": zone_id}},
-        "ingress-nginx": {"enabled": False},
+        "ingress-nginx": {"enabled": False, "installIngressRules": True,
+                          "controller": {"ingressClass": zone_id, "ingressClassResource": {"name": zone_id}}},
     }
+
+
+def ingress_address(zone_name):
+    """The DNS name of a zone's ingress load balancer (what the Route 53 record points to when it is live)."""
+    return "ingress-%s.lb.%s" % (zone_name, DNS_ZONE)
+
+
+def ingress_values(zone_id, replicas):
+    """Values of a zone's standalone ingress-nginx, as the ingress role derives them."""
+    return {"controller": {
+        "replicaCount": replicas, "ingressClass": zone_id, "electionID": "ingress-nginx-leader-" + zone_id,
+        "ingressClassResource": {"name": zone_id, "controllerValue": "k8s.io/ingress-nginx-" + zone_id},
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": kube_cluster.ZONE_LABEL, "operator": "In", "values": [zone_id]}]}]}}},
+    }}
+
+
+def create_dns(endpoint, live_zone):
+    """The hosted zone and the record pointing at the live zone's ingress; returns what the inventory says."""
+    route53 = boto3.client("route53", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY)
+    hosted = route53.create_hosted_zone(Name=DNS_ZONE + ".", CallerReference="kfuse-lab-%d" % time.time())
+    route53.change_resource_record_sets(HostedZoneId=hosted["HostedZone"]["Id"], ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": DNS_RECORD + ".", "Type": "CNAME", "TTL": 60,
+                                                  "ResourceRecords": [{"Value": ingress_address(live_zone)}]}}]})
+    return {"hosted_zone": DNS_ZONE, "record": DNS_RECORD, "type": "CNAME", "ttl": 60, "endpoint_url": endpoint,
+            "region": REGION}
 
 
 def create_node_groups(endpoint, layout):
@@ -432,6 +468,13 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
                     lab["helm_registry"], kube_cluster.tool_path("helm"), os.path.join(state_dir, "helm"),
                     dict(layout[zone["name"]], kubeconfig=paths["kubeconfig"]), RELEASE, "kfuse",
                     INSTALLED_CHART_VERSION, zone_values(zone["zone_id"], zone["node_group"]))
+                ingress_kube = {"kubeconfig": paths["kubeconfig"], "context": layout[zone["name"]]["context"],
+                                "namespace": "ingress-" + zone["name"]}
+                oci_registry.install_release(
+                    lab["helm_registry"], kube_cluster.tool_path("helm"), os.path.join(state_dir, "helm"),
+                    ingress_kube, "ingress-" + zone["name"], "ingress-nginx", INGRESS_CHART_VERSION,
+                    ingress_values(zone["zone_id"], 1), create_namespace=True)
+                lab["dns"] = create_dns(endpoint, zone["name"])
         lab["node_groups"] = create_node_groups(endpoint, layout)
         start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], track, node_delay)
         write_inventory(paths["inventory"], lab)

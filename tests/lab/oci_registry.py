@@ -102,7 +102,7 @@ def _app_version(chart):
         return str(yaml.safe_load(handle)["appVersion"])
 
 
-def install_release(info, helm, home, kube, release, chart, version, values):
+def install_release(info, helm, home, kube, release, chart, version, values, create_namespace=False):
     """``helm upgrade --install`` of ``chart`` at ``version`` from the registry (as the zone's operator would have
     done before the lab's story starts). ``kube``: {kubeconfig, context, namespace}."""
     env = dict(helm_env(home), SSL_CERT_FILE=info["ca_path"])
@@ -111,6 +111,7 @@ def install_release(info, helm, home, kube, release, chart, version, values):
     try:
         _helm(helm, ["upgrade", "--install", release, "%s/%s" % (info["url"], chart), "--version", version,
                      "--namespace", kube["namespace"], "--kubeconfig", kube["kubeconfig"],
-                     "--kube-context", kube["context"], "--values", handle.name], env)
+                     "--kube-context", kube["context"], "--values", handle.name]
+              + (["--create-namespace"] if create_namespace else []), env)
     finally:
         os.unlink(handle.name)
