@@ -10,7 +10,7 @@ LAB_STATE ?= lab-state
 LABCTL := $(VENV_BIN)/python tests/lab/labctl.py
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap controlplane sanity lint units units-ansible-test integration test lab-up lab-down demo clean distclean
+.PHONY: help bootstrap controlplane sanity lint units units-ansible-test integration molecule test lab-up lab-down demo clean distclean
 
 help:
 	@echo "make bootstrap           create .venv, .tools and .build/collections (idempotent)"
@@ -20,7 +20,8 @@ help:
 	@echo "make units               pytest tests/unit (fast loop)"
 	@echo "make units-ansible-test  ansible-test units on a staged copy"
 	@echo "make integration         pytest tests/integration (starts its own lab)"
-	@echo "make test                sanity lint units integration, summary at the end"
+	@echo "make molecule            every role's molecule scenario on both lab topologies (MOLECULE_ARGS to narrow)"
+	@echo "make test                sanity lint units integration molecule, summary at the end"
 	@echo "make lab-up / lab-down   start / stop the local lab (state in $(LAB_STATE)/)"
 	@echo "make demo                lab-up, failover az1->az2, failback az2->az1, lab-down"
 	@echo "make clean / distclean   remove test output / also .venv, .tools, .build/collections"
@@ -50,9 +51,14 @@ integration: bootstrap controlplane
 	export $(CONTROLPLANE_BIN); PYTHONPATH=tests/lab:.build/collections ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	  $(VENV_BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
 
+# Each role's scenario in extensions/molecule, on the per-zone and the shared lab (hacking/molecule.sh).
+MOLECULE_ARGS ?=
+molecule: bootstrap controlplane
+	export $(CONTROLPLANE_BIN); bash hacking/molecule.sh $(MOLECULE_ARGS)
+
 # Runs every suite even after a failure; the last line is "suites: N passed, N failed".
 test: bootstrap
-	bash hacking/test_all.sh sanity lint units units-ansible-test integration
+	bash hacking/test_all.sh sanity lint units units-ansible-test integration molecule
 
 lab-up: bootstrap controlplane
 	$(LABCTL) up --state-dir $(LAB_STATE)

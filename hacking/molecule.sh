@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 topologies=(per-zone shared)
-command=test
+command="test"
 if [[ "${1:-}" == --topology ]]; then
   [[ "$2" == both ]] || topologies=("$2")
   shift 2
@@ -34,6 +34,8 @@ for scenario in "${scenarios[@]}"; do
     # molecule links the lab's inventory before prepare writes it: start from an empty one
     [[ -e "$KFUSE_LAB_STATE/running" ]] || printf -- '---\nall: {}\n' > "$KFUSE_LAB_STATE/inventory.yml"
     start=$(date +%s)
+    # molecule remembers "prepared" between runs; every run here starts a new lab, so it must prepare again
+    molecule reset -s "$scenario" >/dev/null 2>&1 || true
     if molecule "$command" -s "$scenario"; then outcome=passed; else outcome=FAILED; failed=1; fi
     # The lab never outlives its scenario, even when molecule stopped before its cleanup.
     .venv/bin/python tests/lab/labctl.py down --state-dir "$KFUSE_LAB_STATE" >/dev/null 2>&1 || true

@@ -16,7 +16,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils.errors import Optio
 
 def set_path(values, path, value):
     """Set ``value`` at the dotted ``path`` of the nested dict ``values`` (created as needed)."""
-    parts = [part for part in str(path).split('.')]
+    parts = str(path).split('.')
     if not all(parts):
         raise OptionError('value path %r: use dot-separated keys, none empty (for example global.affinity)' % path)
     node = values

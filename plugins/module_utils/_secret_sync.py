@@ -15,7 +15,7 @@ import binascii
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._secret_formats import format_problem
 from ansible_collections.kfuse.failover.plugins.module_utils._secrets import (
-    api_call, api_exception, apply_secrets, portable_secret, secret_data, secret_type)
+    api_call, api_exception, apply_secrets, connection_errors, portable_secret, secret_data, secret_type)
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError, OptionError, SourceError
 
 ACTION_LISTS = ('created', 'updated', 'unchanged', 'skipped', 'missing')
@@ -76,15 +76,18 @@ class _Cluster:
             raise SourceError('cannot read secret %s/%s in the %s: %s %s'
                               % (self.namespace, name, self.what, exc.status, exc.reason),
                               cluster=self.what.split()[0]) from None
-        except (OSError, ValueError) as exc:
+        except connection_errors() as exc:
             # cluster tells a role which side failed: an unreachable source is what emergency mode works around
             raise SourceError('cannot reach the %s to read secret %s/%s: %s'
                               % (self.what, self.namespace, name, exc), cluster=self.what.split()[0]) from None
         return self.core.api_client.sanitize_for_serialization(found)
 
     def select(self, selector):
-        found = api_call('cannot list secrets %s in the %s' % (selector, self.what),
-                         self.core.list_namespaced_secret, self.namespace, label_selector=selector)
+        try:
+            found = api_call('cannot list secrets %s in the %s' % (selector, self.what),
+                             self.core.list_namespaced_secret, self.namespace, label_selector=selector)
+        except SourceError as exc:
+            raise SourceError(str(exc), cluster=self.what.split()[0]) from None
         return [self.core.api_client.sanitize_for_serialization(item) for item in found.items]
 
 

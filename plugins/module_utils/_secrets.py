@@ -30,13 +30,19 @@ def api_exception():
     return kube.ApiException
 
 
+def connection_errors():
+    """What the kubernetes client raises when it cannot reach the API server (urllib3's errors are no OSError)."""
+    import urllib3  # pylint: disable=import-outside-toplevel  # a dependency of the kubernetes client
+    return (OSError, ValueError, urllib3.exceptions.HTTPError)
+
+
 def api_call(what, call, *args, **kwargs):
     """``call(*args, **kwargs)``; API and connection errors become SourceError starting with ``what``."""
     try:
         return call(*args, **kwargs)
     except api_exception() as exc:
         raise SourceError('%s: %s %s' % (what, exc.status, exc.reason)) from None
-    except (OSError, ValueError) as exc:
+    except connection_errors() as exc:
         raise SourceError('%s: cannot reach the Kubernetes API server: %s' % (what, exc)) from None
 
 

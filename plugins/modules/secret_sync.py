@@ -182,7 +182,7 @@ def main():
     }
     module = KfuseModule(
         argument_spec={
-            'secrets': {'type': 'list', 'elements': 'dict', 'options': secret_spec, 'default': []},
+            'secrets': {'type': 'list', 'elements': 'dict', 'options': secret_spec, 'default': [], 'no_log': False},
             'selectors': {'type': 'list', 'elements': 'str', 'default': []},
             'source': {'type': 'dict', 'options': source_spec},
             'kubeconfig': {'type': 'path'},

@@ -66,6 +66,7 @@ ZONES = (
 )
 TOPOLOGIES = ("per-zone", "shared")
 NODE_GROUP_MAX = 6
+ACTIVE_NODES = 3
 # Seconds a node group's new size stands before the provisioner registers or removes Nodes (instance boot time).
 NODE_DELAY = 2.0
 SHARED_CONTEXT = "lab"
@@ -328,8 +329,10 @@ def create_node_groups(endpoint, layout):
         eks.create_nodegroup(clusterName=cluster, nodegroupName=zone["node_group"], subnets=["subnet-" + zone["name"]],
                              nodeRole=account + "eks-node", labels={kube_cluster.ZONE_LABEL: zone["zone_id"]},
                              scalingConfig={"minSize": 0, "maxSize": NODE_GROUP_MAX, "desiredSize": zone["nodes"]})
+        # size: the group's node count while its zone is active (what a failover scales the target to)
         groups[zone["name"]] = {"provider": "eks", "cluster": cluster, "name": zone["node_group"], "region": REGION,
-                                "endpoint_url": endpoint, "labels": {kube_cluster.ZONE_LABEL: zone["zone_id"],
+                                "endpoint_url": endpoint, "access_key": ACCESS_KEY, "secret_key": SECRET_KEY,
+                                "size": ACTIVE_NODES, "labels": {kube_cluster.ZONE_LABEL: zone["zone_id"],
                                                                      kube_cluster.NODE_GROUP_LABEL: zone["node_group"]}}
     return groups
 

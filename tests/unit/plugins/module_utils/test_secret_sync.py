@@ -13,7 +13,6 @@ import socket
 import pytest
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _secret_sync
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
@@ -452,10 +451,6 @@ def closed_port():
         return probe.getsockname()[1]
 
 
-@pytest.mark.xfail(strict=True, raises=Urllib3HTTPError, reason=(
-    'bug: _secret_sync._Cluster.read catches only (OSError, ValueError), but the kubernetes client raises '
-    'urllib3.exceptions.MaxRetryError (not an OSError) when the API server refuses the connection, so an '
-    'unreachable source escapes as MaxRetryError instead of SourceError(cluster="source")'))
 def test_source_refusing_connections_with_the_real_client_is_a_source_error(monkeypatch):
     configuration = k8s_client.Configuration()
     configuration.host = 'http://127.0.0.1:%d' % closed_port()
@@ -470,10 +465,6 @@ def test_source_refusing_connections_with_the_real_client_is_a_source_error(monk
     assert info.value.result['cluster'] == 'source'
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    'bug: _secret_sync._Cluster.select lists through _secrets.api_call, which raises SourceError without '
-    'cluster="source"; a source that cannot be listed (here: connection refused) is not told apart from a target '
-    'failure, so the secrets role does not fall back to the values and the backup set'))
 def test_source_list_error_is_a_source_error_of_the_source(clusters):
     clusters.cores['az1'].failures['list_namespaced_secret'] = ConnectionRefusedError(111, 'Connection refused')
     with pytest.raises(SourceError) as info:
