@@ -13,6 +13,7 @@ import subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
+TOOLS_BIN = os.path.join(REPO, ".tools", "bin")  # helm and kubectl (hacking/bootstrap.sh)
 COLLECTIONS = os.path.join(REPO, ".build", "collections")
 
 
@@ -25,7 +26,7 @@ def ansible_env(tmp_path, json_output=True):
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
         "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+        "PATH": os.pathsep.join([VENV_BIN, TOOLS_BIN, env.get("PATH", "")]),
     })
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
