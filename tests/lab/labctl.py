@@ -216,12 +216,14 @@ def write_env(path, lab):
 
 
 def initial_nodes(layout):
-    """{context: [(zone label, node group, count), ...]}: a system group per cluster, each zone's Kloudfuse group."""
+    """{context: [(zone label, node group, count), ...]}: a system node in every zone (named after its cluster, and
+    its zone when the cluster is shared) and each zone's Kloudfuse group."""
     groups = {}
+    shared = len({place["context"] for place in layout.values()}) < len(layout)
     for zone in ZONES:
         context = layout[zone["name"]]["context"]
-        if context not in groups:
-            groups[context] = [(zone["zone_id"], "%s-system" % context, 1)]
+        system = "%s-system-%s" % (context, zone["name"]) if shared else "%s-system" % context
+        groups.setdefault(context, []).append((zone["zone_id"], system, 1))
         groups[context].append((zone["zone_id"], zone["node_group"], zone["nodes"]))
     return groups
 
@@ -361,6 +363,23 @@ def heartbeat_fresh(path, within=10.0):
         return False
 
 
+def wait_rolled_out(api_client, namespace, name=SERVICE_NAME, timeout=60.0):
+    """Until Deployment ``name`` runs its latest template only (the release installed over the seeded one)."""
+    apps = kube_client.AppsV1Api(api_client)
+    deadline = time.monotonic() + timeout
+    while True:
+        deployment = apps.read_namespaced_deployment_status(name, namespace)
+        status, wanted = deployment.status, deployment.spec.replicas
+        if ((status.observed_generation or 0) >= deployment.metadata.generation
+                and status.updated_replicas == wanted and status.replicas == wanted
+                and status.available_replicas == wanted):
+            return
+        if time.monotonic() > deadline:
+            raise LabError("deployment %s/%s not rolled out after %.0f s (last status: %s)"
+                           % (namespace, name, timeout, status))
+        time.sleep(0.2)
+
+
 def wait_zone_ready(api_client, namespace, timeout=60.0):
     """Until the az-service Deployment has its replica available (scheduled on a kwok node, Running, Ready)."""
     apps = kube_client.AppsV1Api(api_client)
@@ -478,6 +497,8 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
                     ingress_kube, "ingress-" + zone["name"], "ingress-nginx", INGRESS_CHART_VERSION,
                     ingress_values(zone["zone_id"], 1), create_namespace=True)
                 lab["dns"] = create_dns(endpoint, zone["name"])
+                with kube.client(layout[zone["name"]]["context"]) as api_client:
+                    wait_rolled_out(api_client, layout[zone["name"]]["namespace"])
         lab["node_groups"] = create_node_groups(endpoint, layout)
         start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], track, node_delay)
         write_inventory(paths["inventory"], lab)
