@@ -18,7 +18,8 @@ from ansible_collections.kfuse.failover.plugins.module_utils._secrets import (
     api_call, api_exception, apply_secrets, connection_errors, portable_secret, secret_data, secret_type)
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError, OptionError, SourceError
 
-ACTION_LISTS = ('created', 'updated', 'unchanged', 'skipped', 'missing')
+# 'kept', not 'skipped': Ansible reads a result key named skipped as "this task was skipped"
+ACTION_LISTS = ('created', 'updated', 'unchanged', 'kept', 'missing')
 
 
 def secret_from_value(name, value):

@@ -106,7 +106,7 @@ def secret_type(secret):
 
 
 def decide_secret_restore(existing, desired, overwrite):
-    """created | unchanged | skipped | updated, for ``desired`` (portable dict) against ``existing`` (dict or None).
+    """created | unchanged | kept | updated, for ``desired`` (portable dict) against ``existing`` (dict or None).
 
     Two secrets are the same when their type and data (with stringData folded in) are equal; labels and
     annotations do not make a secret different, so a restored secret is never clobbered for metadata alone.
@@ -116,12 +116,12 @@ def decide_secret_restore(existing, desired, overwrite):
     same = secret_type(existing) == secret_type(desired) and secret_data(existing) == secret_data(desired)
     if same:
         return 'unchanged'
-    return 'updated' if overwrite else 'skipped'
+    return 'updated' if overwrite else 'kept'
 
 
 def apply_secrets(core_v1, secrets, namespace=None, overwrite=False, check_mode=False):
     """Apply portable ``secrets`` (dicts); ``namespace`` re-targets all of them. Returns one report per secret:
-    {name, namespace, action} with action created|unchanged|skipped|updated (what would happen in check mode)."""
+    {name, namespace, action} with action created|unchanged|kept|updated (what would happen in check mode)."""
     not_served = api_exception()
     reports = []
     for secret in secrets:

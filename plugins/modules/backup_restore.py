@@ -14,7 +14,7 @@ description:
     set of O(zone)); sets without a manifest are never used.
   - Secrets are applied to the target cluster (O(kubeconfig), O(context)) and namespace, made portable, without
     replacing an existing secret that differs unless O(overwrite=true). Each secret is reported as V(created),
-    V(unchanged), V(skipped) or V(updated).
+    V(unchanged), V(kept) or V(updated).
   - Databases are restored with C(pg_restore) (single transaction) into a DSN or inside a pod.
   - Helm values and files are written under O(dest) when it is set.
   - All or nothing on a wrong passphrase - the key is checked against the set's key check first, and every secret is
@@ -54,7 +54,7 @@ options:
     type: str
   overwrite:
     description:
-      - Replace an existing secret whose type or data differ. Without it such a secret is V(skipped).
+      - Replace an existing secret whose type or data differ. Without it such a secret is V(kept) as it is.
     type: bool
     default: false
   databases:
@@ -185,7 +185,7 @@ prefix:
   returned: success
   type: str
 secrets:
-  description: One entry per secret - C(name), C(namespace), C(action) (V(created), V(unchanged), V(skipped),
+  description: One entry per secret - C(name), C(namespace), C(action) (V(created), V(unchanged), V(kept),
     V(updated); what would happen in check mode).
   returned: success
   type: list

@@ -132,7 +132,7 @@ RETURN = r'''
 secrets:
   description:
     - One entry per secret - C(name), C(namespace), C(origin) (V(value), V(source), V(target) or V(none)),
-      C(format), C(required) and C(action) - V(created), V(unchanged), V(updated), V(skipped) (differs, no
+      C(format), C(required) and C(action) - V(created), V(unchanged), V(updated), V(kept) (differs, no
       O(force)), V(present) (not wanted from anywhere, found in the target) or V(missing).
   returned: always
   type: list
@@ -154,7 +154,7 @@ unchanged:
   returned: always
   type: list
   elements: str
-skipped:
+kept:
   description: Names of the secrets that differ in the target and were left alone (no O(force)).
   returned: always
   type: list

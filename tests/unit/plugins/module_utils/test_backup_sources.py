@@ -212,9 +212,9 @@ DESIRED = secrets_mod.portable_secret(CLUSTER_SECRET)
     (None, True, 'created'),
     (dict(DESIRED, metadata={'name': 'kfuse-pg', 'labels': {'other': 'x'}}), False, 'unchanged'),
     ({'metadata': {}, 'stringData': {'password': 's3cret'}}, False, 'unchanged'),
-    ({'metadata': {}, 'data': {'password': b64('old')}}, False, 'skipped'),
+    ({'metadata': {}, 'data': {'password': b64('old')}}, False, 'kept'),
     ({'metadata': {}, 'data': {'password': b64('old')}}, True, 'updated'),
-    ({'metadata': {}, 'type': 'kubernetes.io/tls', 'data': DESIRED['data']}, False, 'skipped'),
+    ({'metadata': {}, 'type': 'kubernetes.io/tls', 'data': DESIRED['data']}, False, 'kept'),
 ])
 def test_decide_secret_restore(existing, overwrite, action):
     assert secrets_mod.decide_secret_restore(existing, DESIRED, overwrite) == action
@@ -232,7 +232,7 @@ def test_apply_secrets_reports_each_and_writes_only_what_it_must():
     ]
     planned = secrets_mod.apply_secrets(core, backup, namespace='standby', check_mode=True)
     assert [(r['name'], r['namespace'], r['action']) for r in planned] == [
-        ('same', 'standby', 'unchanged'), ('differs', 'standby', 'skipped'), ('fresh', 'standby', 'created')]
+        ('same', 'standby', 'unchanged'), ('differs', 'standby', 'kept'), ('fresh', 'standby', 'created')]
     assert core.writes == []
 
     secrets_mod.apply_secrets(core, backup, namespace='standby')

@@ -257,11 +257,11 @@ def test_non_base64_value_data_is_refused_before_any_cluster_is_reached(clusters
 
 # -- applying ---------------------------------------------------------------------------------------------------
 
-def test_differing_target_is_skipped_without_force(clusters):
+def test_differing_target_is_kept_without_force(clusters):
     clusters.cores['az1'].secrets[(NS, 's3')] = stored('s3', S3_SOURCE)
     clusters.cores['az2'].secrets[(NS, 's3')] = stored('s3', S3_TARGET)
     result = sync_secrets(params([entry('s3', 's3')]))
-    assert result['skipped'] == ['s3'] and result['updated'] == [] and result['changed'] is False
+    assert result['kept'] == ['s3'] and result['updated'] == [] and result['changed'] is False
     assert clusters.cores['az2'].writes() == []
     assert decoded(clusters.cores['az2'].secrets[(NS, 's3')]) == S3_TARGET
 
@@ -481,4 +481,4 @@ def test_target_is_not_reached_when_the_source_fails(clusters):
 
 
 def test_action_lists_are_the_module_contract():
-    assert _secret_sync.ACTION_LISTS == ('created', 'updated', 'unchanged', 'skipped', 'missing')
+    assert _secret_sync.ACTION_LISTS == ('created', 'updated', 'unchanged', 'kept', 'missing')
