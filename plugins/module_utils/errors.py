@@ -14,6 +14,7 @@
     +-- AzServiceError         a failed az-service call: method, url, status (= code), body
     +-- WaitError              a wait that timed out, saw a failure, or could not read the status
     +-- KubeError              a Kubernetes configuration, lookup or port-forward problem
+    +-- NodeGroupError         a node-group provider call or state (EKS, Auto Scaling, GKE, AKS): provider, code, group
     +-- StorageError           an object-storage call: provider, provider code, container, key
     +-- BackupSetError         a backup set that cannot be written, read or used as asked
     |   +-- ManifestError      a manifest that is not a valid backup-set manifest
@@ -101,6 +102,30 @@ class WaitError(KfuseError):
 
 class KubeError(KfuseError):
     """A Kubernetes lookup or port-forward problem, with a message fit for an operator."""
+
+
+class NodeGroupError(KfuseError):
+    """A node-group provider call that failed, or a group in a state that cannot be resized.
+
+    ``provider`` (eks, asg, gke, aks), ``code`` (the provider's error code or HTTP status), ``group`` (what was
+    asked about); ``transient`` marks errors worth retrying (throttling, 429/5xx, connection errors) and ``busy``
+    the ones that mean "another operation on this group is running" (EKS ResourceInUseException, a GKE operation
+    in progress, AKS 409), retried once the group is free; ``retry_after`` is the provider's own hint in seconds.
+    """
+
+    def __init__(self, message, provider=None, code=None, group=None, transient=False, busy=False, retry_after=None):
+        super().__init__(message, code=code)
+        self.provider = provider
+        self.group = group
+        self.transient = transient or busy
+        self.busy = busy
+        self.retry_after = retry_after
+
+    def fail_result(self):
+        result = dict(self.result)
+        result.update({'code': self.code, 'provider_error': {'provider': self.provider, 'code': self.code,
+                                                             'group': self.group, 'message': self.message}})
+        return result
 
 
 class StorageError(KfuseError):

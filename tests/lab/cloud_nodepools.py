@@ -7,10 +7,12 @@ GKE (container.googleapis.com/v1): ``GET .../nodePools[/{np}]``, ``POST .../node
 Operation that is ``RUNNING`` for ``--operation-seconds`` and then ``DONE``, ``GET .../operations/{op}``, plus the
 Compute instance group manager of each pool (``targetSize``, the real API's current size). AKS (management.azure.com):
 ``GET/PUT .../managedClusters/{c}/agentPools[/{p}]?api-version=`` with ``Azure-AsyncOperation`` polling
-(``InProgress`` then ``Succeeded``). Every API call needs a bearer token: one of ``--token``, or one this server
+(``InProgress`` then ``Succeeded``). Every API call needs a bearer token: one of ``--token``, one this server
 issued at ``POST /token`` for a JWT grant signed by the service-account key it writes to ``--gcp-service-account``
-(google-auth works unmodified). ``GET /_lab/state`` (no token) and ``--state-file`` give the pools' sizes to the
-node provisioner.
+(google-auth works unmodified), or one issued to an ``--azure-client`` at ``POST /{tenant}/oauth2/v2.0/token``
+(client credentials; the tenant's ``/{tenant}/v2.0/.well-known/openid-configuration`` names that endpoint, so
+azure-identity's ClientSecretCredential works with ``authority=<url>`` and ``disable_instance_discovery=True``).
+``GET /_lab/state`` (no token) and ``--state-file`` give the pools' sizes to the node provisioner.
 
 ``python -m cloud_nodepools --tls-cert F --tls-key F --ready-file F --gke-pool projects/p/locations/l/clusters/c/nodePools/np=N
 --aks-pool /subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c/agentPools/p=N``
@@ -25,6 +27,8 @@ import os
 import re
 import secrets
 import sys
+import urllib.parse
+import uuid
 
 from aiohttp import web
 
@@ -44,6 +48,7 @@ GKE_VERSION = "1.34.4-gke.1000"
 AKS_PROVIDER = "Microsoft.ContainerService"
 _GKE_POOL = re.compile(r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/clusters/(?P<cluster>[^/]+)"
                        r"/nodePools/(?P<pool>[^/:]+)$")
+_ENTRA_PATH = re.compile(r"^/(?P<tenant>[^/]+)/(v2\.0/\.well-known/openid-configuration|oauth2/v2\.0/token)$")
 _AKS_POOL = re.compile(r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
                        r"Microsoft\.ContainerService/managedClusters/(?P<cluster>[^/]+)/agentPools/(?P<pool>[^/]+)$")
 
@@ -71,8 +76,11 @@ def arm_error(status, code, message, headers=None):
 class CloudState:
     """Pools, operations and tokens of both providers; every change is written to ``state_file``."""
 
-    def __init__(self, tokens, operation_seconds, state_file=None):
+    def __init__(self, tokens, operation_seconds, state_file=None, azure_tenant=None, azure_clients=None):
         self.tokens = set(tokens)
+        self.azure_tenant = azure_tenant
+        self.azure_clients = dict(azure_clients or {})
+        self.azure_issued = 0
         self.operation_seconds = operation_seconds
         self.state_file = state_file
         self.base_url = None
@@ -224,7 +232,8 @@ class CloudState:
             "operations": {"gke": [self.gke_operation_body(op) for op in self.gke_operations],
                            "aks": [dict(self.aks_operation_body(op), pool=value["_pool"])
                                    for op, value in self.aks_operations.items()]},
-            "tokensIssued": self.oauth.issued, "requests": list(self.requests)}
+            "tokensIssued": self.oauth.issued, "azureTokensIssued": self.azure_issued,
+            "requests": list(self.requests)}
 
     def save(self):
         if self.state_file:
@@ -245,7 +254,7 @@ async def record_and_authorize(request, handler):
     state = request.app[STATE_KEY]
     state.requests.append({"at": utc_text(), "method": request.method, "path": request.path,
                            "query": dict(request.query)})
-    if request.path.startswith("/_lab/") or request.path == "/token":
+    if request.path.startswith("/_lab/") or request.path == "/token" or _ENTRA_PATH.match(request.path):
         return await handler(request)
     supplied = request.headers.get("Authorization", "")
     scheme, _sep, token = supplied.partition(" ")
@@ -416,6 +425,56 @@ async def post_token(request):
     return _json(payload, status=status)
 
 
+def entra_error(status, error, code, description):
+    """The Entra ID (AAD) token endpoint's error shape."""
+    return _json({"error": error, "error_description": "AADSTS%d: %s" % (code, description), "error_codes": [code],
+                  "timestamp": utc_text()}, status=status)
+
+
+def _known_tenant(state, tenant):
+    return state.azure_tenant is not None and tenant == state.azure_tenant
+
+
+async def entra_openid_configuration(request):
+    """What MSAL reads first: the tenant's OpenID configuration naming its token endpoint."""
+    state = request.app[STATE_KEY]
+    tenant = request.match_info["tenant"]
+    if not _known_tenant(state, tenant):
+        return entra_error(400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant)
+    base = "%s/%s" % (state.base_url, tenant)
+    return _json({"issuer": base + "/v2.0", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                  "token_endpoint": base + "/oauth2/v2.0/token", "jwks_uri": base + "/discovery/v2.0/keys",
+                  "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                  "response_types_supported": ["code", "id_token", "token"], "tenant_region_scope": "NA"})
+
+
+async def entra_token(request):
+    """Client-credentials grant (RFC 6749 4.4) for a configured --azure-client; the token is accepted from then on."""
+    state = request.app[STATE_KEY]
+    tenant = request.match_info["tenant"]
+    if not _known_tenant(state, tenant):
+        return entra_error(400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant)
+    form = urllib.parse.parse_qs(await request.text())
+
+    def field(name):
+        return (form.get(name) or [None])[0]
+
+    if field("grant_type") != "client_credentials":
+        return entra_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+    if not field("scope"):
+        return entra_error(400, "invalid_request", 900144, "The request body must contain the 'scope' parameter.")
+    client_id = field("client_id")
+    if client_id not in state.azure_clients:
+        description = "Application with identifier '%s' was not found in the directory '%s'." % (client_id, tenant)
+        return entra_error(400, "unauthorized_client", 700016, description)
+    if not secrets.compare_digest(field("client_secret") or "", state.azure_clients[client_id]):
+        return entra_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
+    token = "lab-entra-" + secrets.token_hex(16)
+    state.tokens.add(token)
+    state.azure_issued += 1
+    return _json({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
+
+
 async def get_lab_state(request):
     return _json(request.app[STATE_KEY].snapshot())
 
@@ -438,6 +497,8 @@ def build_app(state):
     app.router.add_get("/subscriptions/{subscription}/providers/Microsoft.ContainerService/locations/{location}/"
                        "operations/{operation}", aks_get_operation)
     app.router.add_post("/token", post_token)
+    app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", entra_openid_configuration)
+    app.router.add_post("/{tenant}/oauth2/v2.0/token", entra_token)
     app.router.add_get("/_lab/state", get_lab_state)
     return app
 
@@ -466,6 +527,9 @@ def build_parser():
     parser.add_argument("--token", action="append", default=[], help="an accepted bearer token (repeatable)")
     parser.add_argument("--gcp-service-account", help="write a service-account key JSON whose token_uri is this "
                                                       "server's /token")
+    parser.add_argument("--azure-tenant", help="the Entra ID tenant id served at /{tenant}/...")
+    parser.add_argument("--azure-client", action="append", default=[], metavar="CLIENT_ID=SECRET",
+                        help="a service principal that may get tokens (client credentials; repeatable)")
     parser.add_argument("--operation-seconds", type=float, default=2.0,
                         help="how long a setSize operation or an agent pool PUT runs")
     return parser
@@ -493,7 +557,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("--tls-cert and --tls-key go together")
-    state = CloudState(args.token, args.operation_seconds, args.state_file)
+    clients = dict(spec.split("=", 1) for spec in args.azure_client if "=" in spec)
+    if len(clients) != len(args.azure_client) or (clients and not args.azure_tenant):
+        raise SystemExit("--azure-client expects CLIENT_ID=SECRET, together with --azure-tenant")
+    state = CloudState(args.token, args.operation_seconds, args.state_file, args.azure_tenant, clients)
     try:
         for spec in args.gke_pool:
             state.add_gke_pool(*_pool_spec(spec, "--gke-pool"))
@@ -509,15 +576,17 @@ def main(argv=None):
 
 
 class CloudNodepools:
-    """A running stand-in: ``url``, ``ca``, ``tokens``, ``state_file``, ``service_account_file``, ``stop()``."""
+    """A running stand-in: ``url``, ``ca``, ``tokens``, ``state_file``, ``service_account_file``, ``azure``
+    (``tenant_id``, ``client_id``, ``client_secret``, ``authority_host``), ``stop()``."""
 
-    def __init__(self, piece, ready, ca, tokens, state_file):
+    def __init__(self, piece, ready, ca, tokens, state_file, azure=None):
         self.piece = piece
         self.url = ready["url"]
         self.ca = ca
         self.tokens = list(tokens)
         self.state_file = state_file
         self.service_account_file = ready.get("gcp_service_account")
+        self.azure = dict(azure or {}, authority_host=self.url)
 
     def record(self):
         return self.piece.record(url=self.url, state_file=self.state_file)
@@ -535,7 +604,8 @@ class CloudNodepools:
 def start_cloud_nodepools(workdir, pki, gke_pools=(), aks_pools=(), tokens=None, operation_seconds=2.0,
                           name="cloud-nodepools", python=None):
     """Start the stand-in with TLS from ``pki`` (a labca.create_lab_pki dict); ``gke_pools``/``aks_pools`` are
-    (name, count) pairs. Returns a CloudNodepools once it listens."""
+    (name, count) pairs. An Entra ID tenant with one service principal is made up (``CloudNodepools.azure``).
+    Returns a CloudNodepools once it listens."""
     workdir = str(workdir)
     os.makedirs(workdir, exist_ok=True)
     tokens = list(tokens) if tokens is not None else ["lab-cloud-" + secrets.token_hex(16)]
@@ -548,6 +618,10 @@ def start_cloud_nodepools(workdir, pki, gke_pools=(), aks_pools=(), tokens=None,
             "--tls-key", pki["server_key"], "--ready-file", ready_path, "--state-file", state_file,
             "--gcp-service-account", os.path.join(workdir, name + ".service-account.json"),
             "--operation-seconds", str(operation_seconds)]
+    azure = {"tenant_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()),
+             "client_secret": "lab-secret-" + secrets.token_hex(16)}
+    argv += ["--azure-tenant", azure["tenant_id"],
+             "--azure-client=%s=%s" % (azure["client_id"], azure["client_secret"])]
     argv += ["--token=" + token for token in tokens]
     argv += ["--gke-pool=%s=%d" % pool for pool in gke_pools]
     argv += ["--aks-pool=%s=%d" % pool for pool in aks_pools]
@@ -558,7 +632,7 @@ def start_cloud_nodepools(workdir, pki, gke_pools=(), aks_pools=(), tokens=None,
     except LabError:
         stop_pieces([(name, piece.record())])
         raise
-    return CloudNodepools(piece, ready, pki["ca"], tokens, state_file)
+    return CloudNodepools(piece, ready, pki["ca"], tokens, state_file, azure)
 
 
 if __name__ == "__main__":
