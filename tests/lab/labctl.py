@@ -334,8 +334,9 @@ def create_node_groups(endpoint, layout):
         # size: the group's node count while its zone is active (what a failover scales the target to)
         groups[zone["name"]] = {"provider": "eks", "cluster": cluster, "name": zone["node_group"], "region": REGION,
                                 "endpoint_url": endpoint, "access_key": ACCESS_KEY, "secret_key": SECRET_KEY,
-                                "size": ACTIVE_NODES, "labels": {kube_cluster.ZONE_LABEL: zone["zone_id"],
-                                                                     kube_cluster.NODE_GROUP_LABEL: zone["node_group"]}}
+                                "size": ACTIVE_NODES,
+                                "labels": {kube_cluster.ZONE_LABEL: zone["zone_id"],
+                                           kube_cluster.NODE_GROUP_LABEL: zone["node_group"]}}
     return groups
 
 

@@ -85,8 +85,8 @@ def test_emergency_secrets_come_from_the_newest_backup_set(lab_info, tmp_path):
     made = play(lab_info, tmp_path, "az1", [backup])
     assert made.rc == 0, failure(made) or made.stdout[-2000:]
 
-    run = play(lab_info, tmp_path, "az2", [role("secrets", secrets_source="az1", secrets_emergency=True,
-                                               secrets_backup_passphrase=PASSPHRASE)])
+    run = play(lab_info, tmp_path, "az2", [
+        role("secrets", secrets_source="az1", secrets_emergency=True, secrets_backup_passphrase=PASSPHRASE)])
     assert run.rc == 0, failure(run) or run.stdout[-3000:]
     result = facts(run, "secrets_result")
     assert sorted(result["restored_from_backup"]) == sorted(RUNBOOK_SECRETS)
@@ -100,14 +100,14 @@ def test_emergency_secrets_come_from_the_newest_backup_set(lab_info, tmp_path):
 def test_differing_secret_is_left_alone_unless_forced(lab_info, tmp_path):
     target, namespace = core(lab_info, "az2"), ns(lab_info, "az2")
     value = {"string_data": {"accessKey": "other", "secretKey": "other-secret-value"}}
-    left = play(lab_info, tmp_path, "az2", [role("secrets", secrets_source="az1",
-                                                secrets_values={"cloud-storage-secret": value})])
+    left = play(lab_info, tmp_path, "az2", [
+        role("secrets", secrets_source="az1", secrets_values={"cloud-storage-secret": value})])
     assert left.rc == 0, failure(left)
     assert facts(left, "secrets_result")["kept"] == ["cloud-storage-secret"]
     assert base64.b64decode(target.read_namespaced_secret("cloud-storage-secret", namespace).data["accessKey"]) != b"other"
 
-    forced = play(lab_info, tmp_path, "az2", [role("secrets", secrets_source="az1", secrets_force=True,
-                                                  secrets_values={"cloud-storage-secret": value})])
+    forced = play(lab_info, tmp_path, "az2", [
+        role("secrets", secrets_source="az1", secrets_force=True, secrets_values={"cloud-storage-secret": value})])
     assert forced.rc == 0, failure(forced)
     assert facts(forced, "secrets_result")["updated"] == ["cloud-storage-secret"]
     assert base64.b64decode(target.read_namespaced_secret("cloud-storage-secret", namespace).data["accessKey"]) == b"other"
@@ -195,10 +195,10 @@ def test_secret_data_never_reaches_the_output_even_at_vvvv(lab_info, tmp_path):
         for raw in source.read_namespaced_secret(name, namespace).data.values():
             values += [raw, base64.b64decode(raw).decode()]
     given = "given-by-vault-7f3a9c"
-    run = play(lab_info, tmp_path, "az2", [role("secrets", secrets_source="az1", secrets_force=True,
-                                               secrets_extra=[{"name": "kfuse-extra", "required": False}],
-                                               secrets_values={"kfuse-extra": {"string_data": {"token": given}}})],
-               verbosity=4)
+    run = play(lab_info, tmp_path, "az2", [
+        role("secrets", secrets_source="az1", secrets_force=True,
+             secrets_extra=[{"name": "kfuse-extra", "required": False}],
+             secrets_values={"kfuse-extra": {"string_data": {"token": given}}})], verbosity=4)
     assert run.rc == 0, run.stdout[-3000:]
     output = run.stdout + run.stderr
     assert "kfuse-extra" in output
