@@ -17,6 +17,7 @@ import io
 import os
 import traceback
 
+from ansible_collections.kfuse.failover.plugins.module_utils._http import PinnedVerifyMixin, new_session
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
 from ansible_collections.kfuse.failover.plugins.module_utils._streams import PrefixedReader, as_reader, read_full
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
@@ -71,6 +72,11 @@ def _build_credentials(credentials):
     return service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES)), info.get('project_id')
 
 
+if HAS_LIBRARY:
+    class _PinnedAuthorizedSession(PinnedVerifyMixin, AuthorizedSession):
+        """google-auth's session, keeping ca_path/validate_certs whatever REQUESTS_CA_BUNDLE says."""
+
+
 class GCSStore(ObjectStore):
     """One GCS bucket."""
 
@@ -84,9 +90,8 @@ class GCSStore(ObjectStore):
         verify = (ca_path or True) if validate_certs else False
         try:
             google_credentials, default_project = _build_credentials(credentials)
-            token_session = requests.Session()
-            token_session.verify = verify
-            session = AuthorizedSession(google_credentials, auth_request=AuthRequest(session=token_session))
+            token_session = new_session(verify)
+            session = _PinnedAuthorizedSession(google_credentials, auth_request=AuthRequest(session=token_session))
             session.verify = verify
             options = ClientOptions(api_endpoint=endpoint_url) if endpoint_url else None
             # A project is only needed to create or list buckets, which this store never does.

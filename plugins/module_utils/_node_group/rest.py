@@ -15,6 +15,7 @@ import json
 import traceback
 import urllib.parse
 
+from ansible_collections.kfuse.failover.plugins.module_utils._http import new_session  # noqa: F401 (the providers' session)
 from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import parse_retry_after
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
@@ -29,28 +30,6 @@ except ImportError:
 
 BODY_LIMIT = 500
 TRANSIENT_STATUS = frozenset((429, 500, 502, 503, 504))
-
-
-def new_session(verify):
-    """A requests Session that keeps ``verify`` (False, a CA bundle path or True) for every request.
-
-    A plain Session's ``verify`` loses to E(REQUESTS_CA_BUNDLE)/E(CURL_CA_BUNDLE) when a request does not pass its
-    own (requests issue 3829), and google-auth's token requests do not: ca_path would be ignored wherever those
-    variables are set.
-    """
-    session = _PinnedVerifySession()
-    session.verify = verify
-    return session
-
-
-if HAS_REQUESTS:
-    class _PinnedVerifySession(requests.Session):
-        """Session whose ``verify`` is passed with each request, so the environment cannot override it."""
-
-        def request(self, method, url, *args, **kwargs):  # pylint: disable=arguments-differ
-            if kwargs.get('verify') is None:
-                kwargs['verify'] = self.verify
-            return super().request(method, url, *args, **kwargs)
 
 
 def check_api_url(value, option='api_url'):
