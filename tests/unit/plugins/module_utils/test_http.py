@@ -28,10 +28,16 @@ def sent(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize('verify', [False, '/lab/ca.pem', True])
+@pytest.mark.parametrize('verify', [False, '/lab/ca.pem'])
 def test_pinned_session_keeps_its_verify(sent, verify):
     _http.new_session(verify).get('https://example.invalid/')
     assert sent == [verify]
+
+
+def test_default_trust_still_follows_the_environment(sent):
+    # verify=True means "the default trust store", which REQUESTS_CA_BUNDLE is allowed to name
+    _http.new_session(True).get('https://example.invalid/')
+    assert sent == ['/etc/ssl/some-other-bundle.pem']
 
 
 def test_a_plain_session_loses_it_which_is_why(sent):
