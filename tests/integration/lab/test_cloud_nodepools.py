@@ -9,23 +9,15 @@ provisioner as its own process.
 Run: ``PYTHONPATH=tests/lab .venv/bin/python -m pytest -q tests/integration/lab/test_cloud_nodepools.py``
 """
 
-import os
-import sys
 import time
 
-import boto3
 import pytest
 import requests
-from kubernetes import client as kube_client
 
-import cloud_nodepools
 import kube_cluster
-import labca
 import node_provisioner
-from procs import Piece, stop_pieces
-from storage_emulators import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, start_moto
+from cloud_lab import start_cloud_lab
 
-CONTEXT = "lab"
 PROJECT, LOCATION = "kfuse-lab", "us-central1"
 GKE_POOL = "projects/%s/locations/%s/clusters/lab/nodePools/kfuse-gke" % (PROJECT, LOCATION)
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -39,76 +31,14 @@ OPERATION_SECONDS = 1.5
 NODE_DELAY = 0.5
 
 
-class Cloud:
-    """What the suite runs: the cluster, moto, the stand-in and the provisioner."""
-
-    def __init__(self, kube, moto, server):
-        self.kube = kube
-        self.moto = moto
-        self.server = server
-        self.api_client = kube.api_client(CONTEXT)
-        self.core = kube_client.CoreV1Api(self.api_client)
-        self.headers = {"Authorization": "Bearer " + server.tokens[0]}
-
-    def call(self, method, url, headers=None, **kwargs):
-        return requests.request(method, url, headers=self.headers if headers is None else headers,
-                                verify=self.server.ca, timeout=10, **kwargs)
-
-    def autoscaling(self):
-        return boto3.client("autoscaling", endpoint_url=self.moto.endpoint, region_name=S3_REGION,
-                            aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
-
-
-def _aws_env(moto):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=S3_SECRET_KEY,
-               AWS_DEFAULT_REGION=S3_REGION, PYTHONUNBUFFERED="1")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        env.pop(name, None)
-    env["KFUSE_LAB_MOTO"] = moto.endpoint
-    return env
-
-
-def _create_asg(cloud):
-    autoscaling = cloud.autoscaling()
-    autoscaling.create_launch_configuration(LaunchConfigurationName="kfuse-lc", ImageId="ami-12c6146b",
-                                            InstanceType="t3.large")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName=ASG, LaunchConfigurationName="kfuse-lc", MinSize=0,
-                                          MaxSize=6, DesiredCapacity=0, AvailabilityZones=[ZONES["asg"]])
-
-
 @pytest.fixture(scope="module", name="cloud")
 def cloud_fixture(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("cloud-nodepools")
-    pki = labca.create_lab_pki(str(workdir / "pki"))
-    stack = []
-    try:
-        kube = kube_cluster.start_kube(workdir / "kube", (CONTEXT,), nodes={CONTEXT: [("lab-system", "system", 1)]},
-                                       pki=pki)
-        stack.append(kube.stop)
-        moto = start_moto(str(workdir / "moto"))
-        stack.append(moto.stop)
-        server = cloud_nodepools.start_cloud_nodepools(workdir / "server", pki, gke_pools=[(GKE_POOL, 0)],
-                                                       aks_pools=[(AKS_POOL, 0)],
-                                                       operation_seconds=OPERATION_SECONDS)
-        stack.append(server.stop)
-        cloud = Cloud(kube, moto, server)
-        stack.append(cloud.api_client.close)
-        _create_asg(cloud)
-        heartbeat = str(workdir / "provisioner.heartbeat")
-        argv = [sys.executable, node_provisioner.__file__, "--endpoint", moto.endpoint, "--region", S3_REGION,
-                "--kubeconfig", str(kube.kubeconfig), "--cloud-ca", pki["ca"], "--delay", str(NODE_DELAY),
-                "--interval", "0.2", "--heartbeat", heartbeat,
-                "--asg", "%s=%s,%s" % (ASG, CONTEXT, ZONES["asg"]),
-                "--gke", "%s/v1/%s=%s,%s" % (server.url, GKE_POOL, CONTEXT, ZONES["gke"]),
-                "--aks", "%s%s=%s,%s" % (server.url, AKS_POOL, CONTEXT, ZONES["aks"])]
-        provisioner = Piece("node-provisioner", argv, str(workdir), env=_aws_env(moto))
-        stack.append(lambda: stop_pieces([("node-provisioner", provisioner.record())]))
-        provisioner.wait_for(lambda: os.path.exists(heartbeat), "its first round")
-        cloud.provisioner_log = provisioner.log_path
+    with start_cloud_lab(tmp_path_factory.mktemp("cloud-nodepools"), gke_pools=[(GKE_POOL, 0)],
+                         aks_pools=[(AKS_POOL, 0)], operation_seconds=OPERATION_SECONDS) as cloud:
+        cloud.create_asg(ASG, ZONES["asg"], 6)
+        cloud.start_provisioner("node-provisioner", NODE_DELAY, asg=[(ASG, ZONES["asg"])],
+                                gke=[(GKE_POOL, ZONES["gke"])], aks=[(AKS_POOL, ZONES["aks"])])
         yield cloud
-    finally:
-        for stop in reversed(stack):
-            stop()
 
 
 def wait_for_nodes(cloud, label, name, zone, count, timeout=30.0):
@@ -124,7 +54,7 @@ def wait_for_nodes(cloud, label, name, zone, count, timeout=30.0):
                 assert kube_cluster.NODE_GROUP_LABEL not in node.metadata.labels or label == kube_cluster.NODE_GROUP_LABEL
             return sorted(node.metadata.name for node in nodes)
         if time.monotonic() > deadline:
-            with open(cloud.provisioner_log, encoding="utf-8") as handle:
+            with open(cloud.logs["node-provisioner"], encoding="utf-8") as handle:
                 log = handle.read()[-2000:]
             raise AssertionError("%d nodes (%d Ready) with %s=%s, wanted %d; provisioner log:\n%s"
                                  % (len(nodes), len(ready), label, name, count, log))
@@ -132,7 +62,7 @@ def wait_for_nodes(cloud, label, name, zone, count, timeout=30.0):
 
 
 def test_asg_desired_capacity_registers_then_removes_nodes(cloud):
-    autoscaling = cloud.autoscaling()
+    autoscaling = cloud.aws("autoscaling")
     autoscaling.set_desired_capacity(AutoScalingGroupName=ASG, DesiredCapacity=2)
     assert wait_for_nodes(cloud, node_provisioner.ASG_LABEL, ASG, ZONES["asg"], 2) == [ASG + "-0", ASG + "-1"]
     autoscaling.update_auto_scaling_group(AutoScalingGroupName=ASG, MinSize=0, MaxSize=6, DesiredCapacity=1)

@@ -15,47 +15,26 @@ import sys
 import pytest
 
 from node_group_lab import (  # pylint: disable=import-error
-    AKS_POOL_ID, ASG, CONTEXT, EKS_CLUSTER, EKS_GROUP, GKE_POOL_NAME, NODE_DELAY, OPERATION_SECONDS, SLOW_DELAY,
-    SLOW_GROUP, ZONES, Cloud, create_aws_groups, start_provisioner)
+    AKS_POOL_ID, ASG, EKS_CLUSTER, EKS_GROUP, GKE_POOL_NAME, NODE_DELAY, OPERATION_SECONDS, SLOW_DELAY, SLOW_GROUP,
+    ZONES, Cloud, create_aws_groups)
 
 # pylint: disable=wrong-import-position,import-error
 from ansible_run import VENV_BIN, run_ansible  # noqa: E402
-import cloud_nodepools  # noqa: E402
-import kube_cluster  # noqa: E402
-import labca  # noqa: E402
-from storage_emulators import start_moto  # noqa: E402
+from cloud_lab import start_cloud_lab  # noqa: E402
 # pylint: enable=wrong-import-position,import-error
 
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("node-group")
-    pki = labca.create_lab_pki(str(workdir / "pki"))
-    stack = []
-    try:
-        kube = kube_cluster.start_kube(workdir / "kube", (CONTEXT,), nodes={CONTEXT: [("lab-system", "system", 1)]},
-                                       pki=pki)
-        stack.append(kube.stop)
-        moto = start_moto(str(workdir / "moto"))
-        stack.append(moto.stop)
-        server = cloud_nodepools.start_cloud_nodepools(workdir / "server", pki, gke_pools=[(GKE_POOL_NAME, 0)],
-                                                       aks_pools=[(AKS_POOL_ID, 0)],
-                                                       operation_seconds=OPERATION_SECONDS)
-        stack.append(server.stop)
-        lab = Cloud(kube, moto, server, pki)
-        stack.append(lab.api_client.close)
+    with start_cloud_lab(tmp_path_factory.mktemp("node-group"), gke_pools=[(GKE_POOL_NAME, 0)],
+                         aks_pools=[(AKS_POOL_ID, 0)], operation_seconds=OPERATION_SECONDS, cloud_class=Cloud) as lab:
         create_aws_groups(lab)
-        stack.append(start_provisioner(lab, workdir, "node-provisioner", NODE_DELAY, [
-            "--group", "%s/%s=%s,%s" % (EKS_CLUSTER, EKS_GROUP, CONTEXT, ZONES["eks"]),
-            "--asg", "%s=%s,%s" % (ASG, CONTEXT, ZONES["asg"]),
-            "--gke", "%s/v1/%s=%s,%s" % (server.url, GKE_POOL_NAME, CONTEXT, ZONES["gke"]),
-            "--aks", "%s%s=%s,%s" % (server.url, AKS_POOL_ID, CONTEXT, ZONES["aks"])]))
-        stack.append(start_provisioner(lab, workdir, "slow-provisioner", SLOW_DELAY, [
-            "--group", "%s/%s=%s,%s" % (EKS_CLUSTER, SLOW_GROUP, CONTEXT, ZONES["slow"])]))
+        lab.start_provisioner("node-provisioner", NODE_DELAY, eks=[(EKS_CLUSTER + "/" + EKS_GROUP, ZONES["eks"])],
+                              asg=[(ASG, ZONES["asg"])], gke=[(GKE_POOL_NAME, ZONES["gke"])],
+                              aks=[(AKS_POOL_ID, ZONES["aks"])])
+        # Boots later than any wait of the suite: the timeout test's group.
+        lab.start_provisioner("slow-provisioner", SLOW_DELAY, eks=[(EKS_CLUSTER + "/" + SLOW_GROUP, ZONES["slow"])])
         yield lab
-    finally:
-        for stop in reversed(stack):
-            stop()
 
 
 @pytest.fixture

@@ -2,15 +2,11 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the node_group suite's fixtures and tests share: names, sizes and zones of the suite's groups, the running
-lab (``Cloud``: module arguments per provider, the providers' sizes read directly, Nodes by label), and tasks."""
+lab (``Cloud``, the shared ``cloud_lab.CloudLab`` plus module arguments per provider and the providers' sizes read
+directly), and tasks."""
 
-import os
 import sys
 from pathlib import Path
-
-import boto3
-import requests
-from kubernetes import client as kube_client
 
 REPO = Path(__file__).resolve().parents[3]
 LAB_DIR = REPO / "tests" / "lab"
@@ -20,12 +16,10 @@ for entry in (str(LAB_DIR), str(REPO / "tests" / "integration")):
 
 # pylint: disable=wrong-import-position,import-error
 import kube_cluster  # noqa: E402
-import node_provisioner  # noqa: E402
-from procs import Piece, stop_pieces  # noqa: E402
+from cloud_lab import CONTEXT, CloudLab  # noqa: E402
 from storage_emulators import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY  # noqa: E402
 # pylint: enable=wrong-import-position,import-error
 
-CONTEXT = "lab"
 EKS_CLUSTER = "lab"
 EKS_GROUP = "kfuse-eks"
 SLOW_GROUP = "kfuse-slow"
@@ -44,21 +38,8 @@ NODE_DELAY = 1.5
 SLOW_DELAY = 120.0
 
 
-class Cloud:
+class Cloud(CloudLab):
     """The running suite lab and the module arguments that reach each provider."""
-
-    def __init__(self, kube, moto, server, pki):
-        self.kube = kube
-        self.moto = moto
-        self.server = server
-        self.pki = pki
-        self.api_client = kube.api_client(CONTEXT)
-        self.core = kube_client.CoreV1Api(self.api_client)
-        self.logs = {}
-
-    def aws(self, service):
-        return boto3.client(service, endpoint_url=self.moto.endpoint, region_name=S3_REGION,
-                            aws_access_key_id=S3_ACCESS_KEY, aws_secret_access_key=S3_SECRET_KEY)
 
     def kube_args(self):
         return {"kubeconfig": str(self.kube.kubeconfig), "context": CONTEXT}
@@ -85,9 +66,6 @@ class Cloud:
                         client_secret=azure["client_secret"], authority_host=azure["authority_host"])
         raise ValueError(provider)
 
-    def lab_state(self):
-        return requests.get(self.server.url + "/_lab/state", verify=self.server.ca, timeout=10).json()
-
     def provider_size(self, provider):
         """(min, max, desired) as the provider holds them now (None where it has no such number)."""
         if provider == "eks":
@@ -102,19 +80,9 @@ class Cloud:
             return None, None, self.lab_state()["gke"][GKE_POOL_NAME]["nodeCount"]
         return None, None, self.lab_state()["aks"][AKS_POOL_ID]["count"]
 
-    def node_names(self, label, value):
-        return sorted(node.metadata.name for node in self.core.list_node(label_selector="%s=%s" % (label, value)).items)
-
-
-def _aws_env(moto):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY=S3_SECRET_KEY,
-               AWS_DEFAULT_REGION=S3_REGION, PYTHONUNBUFFERED="1")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        env.pop(name, None)
-    return env
-
 
 def create_aws_groups(cloud):
+    """The suite's groups in moto: an EKS cluster with the quick and the slow node group, and the ASG."""
     eks = cloud.aws("eks")
     role = "arn:aws:iam::123456789012:role/"
     eks.create_cluster(name=EKS_CLUSTER, roleArn=role + "eks-cluster", resourcesVpcConfig={"subnetIds": ["subnet-a"]})
@@ -122,26 +90,7 @@ def create_aws_groups(cloud):
         eks.create_nodegroup(clusterName=EKS_CLUSTER, nodegroupName=group, subnets=["subnet-a"],
                              nodeRole=role + "eks-node", labels={kube_cluster.ZONE_LABEL: zone},
                              scalingConfig={"minSize": 0, "maxSize": GROUP_MAX, "desiredSize": 0})
-    autoscaling = cloud.aws("autoscaling")
-    autoscaling.create_launch_configuration(LaunchConfigurationName="kfuse-lc", ImageId="ami-12c6146b",
-                                            InstanceType="t3.large")
-    autoscaling.create_auto_scaling_group(AutoScalingGroupName=ASG, LaunchConfigurationName="kfuse-lc", MinSize=0,
-                                          MaxSize=GROUP_MAX, DesiredCapacity=0, AvailabilityZones=[ZONES["asg"]])
-
-
-def start_provisioner(cloud, workdir, name, delay, groups):
-    heartbeat = str(workdir / (name + ".heartbeat"))
-    argv = [sys.executable, node_provisioner.__file__, "--endpoint", cloud.moto.endpoint, "--region", S3_REGION,
-            "--kubeconfig", str(cloud.kube.kubeconfig), "--cloud-ca", cloud.server.ca, "--delay", str(delay),
-            "--interval", "0.2", "--heartbeat", heartbeat] + groups
-    piece = Piece(name, argv, str(workdir), env=_aws_env(cloud.moto))
-    cloud.logs[name] = piece.log_path
-    try:
-        piece.wait_for(lambda: os.path.exists(heartbeat), "its first round")
-    except Exception:
-        stop_pieces([(name, piece.record())])
-        raise
-    return lambda: stop_pieces([(name, piece.record())])
+    cloud.create_asg(ASG, ZONES["asg"], GROUP_MAX)
 
 
 def node_group_task(name, args, **task_options):
