@@ -21,7 +21,7 @@ from ansible_collections.kfuse.failover.plugins.module_utils._http import Pinned
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
 from ansible_collections.kfuse.failover.plugins.module_utils._streams import PrefixedReader, as_reader, read_full
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    ObjectInfo, ObjectStore, normalise_prefix, one_line)
+    ObjectInfo, ObjectStore, VersionedBytes, normalise_prefix, one_line)
 
 try:
     import requests
@@ -167,7 +167,7 @@ class GCSStore(ObjectStore):
             self.delete(staging)
         return self._info(destination)
 
-    def _upload(self, key, stream, size, metadata, content_type, if_generation_match=None, chunk_size=None):
+    def _upload(self, key, stream, size, metadata, content_type, if_generation_match=None, chunk_size=None, lost=None):
         blob = self._blob(key)
         if chunk_size:
             blob.chunk_size = chunk_size
@@ -176,15 +176,47 @@ class GCSStore(ObjectStore):
             blob.upload_from_file(stream, size=size, content_type=content_type, if_generation_match=if_generation_match,
                                   timeout=self._timeout, checksum=None if size is None else 'auto')
         except gapi_exceptions.PreconditionFailed:
-            raise self._already_exists(key) from None
+            raise (lost() if lost else self._already_exists(key)) from None
         except _API_ERRORS as exc:
             if isinstance(exc, gapi_exceptions.NotFound):
                 self._bucket_check(key)
             raise self._translate(exc, key=key, action='upload') from None
         return blob
 
-    def _already_exists(self, key):
-        return self._error('object already exists (conditional create)', code='AlreadyExists', key=key)
+    # ---- conditional writes (ifGenerationMatch=0 / ifGenerationMatch=<generation>) ------------------------------
+
+    def read_versioned(self, key):
+        for _attempt in range(3):
+            try:
+                blob = self._bucket.get_blob(key, timeout=self._timeout)
+            except _API_ERRORS as exc:
+                raise self._translate(exc, key=key, action='read') from None
+            if blob is None:
+                self._bucket_check(key)
+                raise self._error('object not found', code='NotFound', key=key)
+            try:
+                # Pinned to the generation just read: bytes and version token belong together.
+                data = blob.download_as_bytes(if_generation_match=blob.generation, timeout=self._timeout)
+            except (gapi_exceptions.PreconditionFailed, gapi_exceptions.NotFound):
+                continue  # replaced or deleted between the two requests: read again
+            except _API_ERRORS as exc:
+                raise self._translate(exc, key=key, action='read') from None
+            return VersionedBytes(data, str(blob.generation))
+        raise self._error('object kept changing while it was read', code='Changed', key=key)
+
+    def put_if_absent(self, key, data, metadata=None, content_type='application/octet-stream'):
+        data = self._check_conditional(key, data, metadata)
+        blob = self._upload(key, io.BytesIO(data), len(data), metadata, content_type, if_generation_match=0)
+        return str(blob.generation)
+
+    def put_if_unchanged(self, key, data, version, metadata=None, content_type='application/octet-stream'):
+        data = self._check_conditional(key, data, metadata, version, replace=True)
+        if not version.isdigit() or version == '0':
+            raise self._error('a GCS version token is an object generation (digits), got %r' % version,
+                              code='InvalidConfig', key=key)
+        blob = self._upload(key, io.BytesIO(data), len(data), metadata, content_type,
+                            if_generation_match=int(version), lost=lambda: self._changed(key, version))
+        return str(blob.generation)
 
     def head(self, key):
         try:

@@ -11,7 +11,8 @@ import traceback
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
 from ansible_collections.kfuse.failover.plugins.module_utils._streams import rechunk
 from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
-    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, normalise_prefix, one_line, split_first_part, upload_parts)
+    DEFAULT_CONCURRENCY, ObjectInfo, ObjectStore, VersionedBytes, normalise_prefix, one_line, split_first_part,
+    upload_parts)
 
 try:
     import boto3
@@ -168,9 +169,6 @@ class S3Store(ObjectStore):
                 completed[member] = response[member]
         return completed
 
-    def _already_exists(self, key):
-        return self._error('object already exists (conditional create)', code='AlreadyExists', key=key)
-
     def _put_call(self, method, key, if_absent, **arguments):
         try:
             return getattr(self._client, method)(**arguments)
@@ -185,6 +183,51 @@ class S3Store(ObjectStore):
         if info is None:
             raise self._error('object missing right after upload', code='NotFound', key=key)
         return info
+
+    # ---- conditional writes (If-None-Match: * / If-Match on PutObject) ------------------------------------------
+
+    def read_versioned(self, key):
+        try:
+            response = self._client.get_object(Bucket=self.container, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and exc.response.get('Error', {}).get('Code') in _MISSING_CODES:
+                raise self._error('object not found', code='NotFound', key=key) from None
+            raise self._translate(exc, key=key, action='read') from None
+        body = response['Body']
+        try:
+            data = body.read()
+        except (BotoCoreError, OSError) as exc:
+            raise self._error('reading the object failed: %s' % one_line(exc), code=type(exc).__name__,
+                              key=key) from None
+        finally:
+            body.close()
+        # The ETag of the very response that carried the bytes.
+        return VersionedBytes(data, response['ETag'])
+
+    def put_if_absent(self, key, data, metadata=None, content_type='application/octet-stream'):
+        data = self._check_conditional(key, data, metadata)
+        return self._conditional_put(key, data, metadata, content_type, {'IfNoneMatch': '*'},
+                                     lambda: self._already_exists(key))
+
+    def put_if_unchanged(self, key, data, version, metadata=None, content_type='application/octet-stream'):
+        data = self._check_conditional(key, data, metadata, version, replace=True)
+        return self._conditional_put(key, data, metadata, content_type, {'IfMatch': version},
+                                     lambda: self._changed(key, version))
+
+    def _conditional_put(self, key, data, metadata, content_type, condition, lost):
+        arguments = dict(self._sse, Bucket=self.container, Key=key, Body=data, ContentType=content_type,
+                         Metadata=metadata or {}, **condition)
+        try:
+            response = self._client.put_object(**arguments)
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response.get('Error', {}).get('Code') if isinstance(exc, ClientError) else None
+            # 412: the condition failed; 409 ConditionalRequestConflict: a concurrent conditional write won;
+            # If-Match on a key that no longer exists: 404 NoSuchKey (not NoSuchBucket).
+            if self._status(exc) in (409, 412) or code in ('PreconditionFailed', 'ConditionalRequestConflict') \
+                    or ('IfMatch' in condition and code == 'NoSuchKey'):
+                raise lost() from None
+            raise self._translate(exc, key=key, action='conditional upload') from None
+        return response['ETag']
 
     def head(self, key):
         try:

@@ -16,6 +16,7 @@
     +-- KubeError              a Kubernetes configuration, lookup or port-forward problem
     +-- NodeGroupError         a node-group provider call or state (EKS, Auto Scaling, GKE, AKS): provider, code, group
     +-- StorageError           an object-storage call: provider, provider code, container, key
+    |   +-- PreconditionFailed a conditional write that lost its race (the object exists, or is not the version read)
     +-- BackupSetError         a backup set that cannot be written, read or used as asked
     |   +-- ManifestError      a manifest that is not a valid backup-set manifest
     |   +-- IntegrityError     stored bytes that do not match the manifest
@@ -24,6 +25,8 @@
     +-- PostgresError          a pg_dump/pg_restore failure (exit code = code, stderr tail)
     +-- SourceError            a backup source that cannot be read or applied (secrets, Helm values, files, databases)
     +-- TaskFailed             a backup task that failed with result keys to report (changed, what was done)
+    +-- JournalError           a journal action refused: the run lock is held by another run or was taken from this
+                               one, a run that is unknown or finished, a journal record that cannot be read
 
 Messages keep the provider's own words; secrets are not removed here but masked by Ansible: the module base
 registers every secret it learns in ``no_log_values``. ``ValueError`` is never part of the collection's API.
@@ -159,6 +162,11 @@ class StorageError(KfuseError):
         return {'code': self.code, 'storage_error': self.to_dict()}
 
 
+class PreconditionFailed(StorageError):
+    """A conditional write that lost its race: ``code`` AlreadyExists (create-if-absent found the object) or
+    PreconditionFailed (replace-if-unchanged found another version, or no object); the message names the key."""
+
+
 class BackupSetError(KfuseError):
     """A backup set cannot be written, read or used as asked."""
 
@@ -197,3 +205,8 @@ class SourceError(KfuseError):
 
 class TaskFailed(KfuseError):
     """A module task that failed: the message plus the result keys the failure carries (``changed`` among them)."""
+
+
+class JournalError(KfuseError):
+    """A journal action refused (lock held by another run, lock taken from this run, run unknown or finished, a record
+    that is not the journal's); the message names the run, the holder and what to do, the result keys carry the lock."""

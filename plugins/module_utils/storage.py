@@ -7,6 +7,11 @@
 ``open_store()`` builds an ``ObjectStore`` from the chart's ``global.cloudStorage`` dict shape plus credentials
 from ``_credentials.resolve()``. Every backend error surfaces as ``StorageError`` carrying the provider's code and
 a one-line message, never a stack trace and never a credential.
+
+Small objects can also be written conditionally, as a compare-and-swap on the object's version token
+(``read_versioned``, ``put_if_absent``, ``put_if_unchanged``): S3 ETag with ``If-None-Match: *`` / ``If-Match``,
+GCS generation with ``ifGenerationMatch=0`` / ``ifGenerationMatch=<generation>``, Azure ETag with
+``If-None-Match: *`` / ``If-Match``. The write that loses a race raises ``PreconditionFailed`` naming the key.
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ import concurrent.futures
 import threading
 
 from ansible_collections.kfuse.failover.plugins.module_utils._streams import as_reader, read_full
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, StorageError
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError, PreconditionFailed, StorageError
 
 ObjectInfo = collections.namedtuple('ObjectInfo', 'key size etag last_modified metadata')
+# An object's bytes and the version token they were read at (S3/Azure ETag, GCS generation), for put_if_unchanged.
+VersionedBytes = collections.namedtuple('VersionedBytes', 'data version')
 
 PROVIDERS = ('s3', 'gcs', 'azure')
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 # Parts uploaded at once by backends that upload parts (S3 multipart, Azure staged blocks).
 DEFAULT_CONCURRENCY = 4
+# Conditional writes are single requests of small objects (records, locks).
+MAX_CONDITIONAL_SIZE = 5 * 1024 * 1024
 
 # The Python library each backend needs, for the "missing library" message.
 REQUIRED_LIBRARIES = {'s3': 'boto3', 'gcs': 'google-cloud-storage', 'azure': 'azure-storage-blob'}
@@ -174,7 +183,7 @@ class ObjectStore:
 
         Larger than ``part_size``: multipart (S3), resumable (GCS) or staged blocks (Azure). GCS holds about two
         parts in memory; S3 and Azure upload ``max_concurrency`` parts at once and hold about one more than that.
-        ``if_absent``: StorageError(code='AlreadyExists') when ``key`` exists.
+        ``if_absent``: PreconditionFailed (a StorageError) with code='AlreadyExists' when ``key`` exists.
         """
         raise NotImplementedError
 
@@ -206,12 +215,59 @@ class ObjectStore:
         """Delete every key in ``keys``; returns how many of them existed."""
         return sum(1 for key in keys if self.delete(key))
 
+    def read_versioned(self, key):
+        """VersionedBytes(data, version) of a small object, both from one consistent read.
+
+        StorageError(code='NotFound') when it is missing. ``version`` is an opaque string for ``put_if_unchanged``.
+        """
+        raise NotImplementedError
+
+    def put_if_absent(self, key, data, metadata=None, content_type='application/octet-stream'):
+        """Create ``key`` with ``data`` (bytes, at most MAX_CONDITIONAL_SIZE) only if no object has that key, in one
+        request the server decides atomically; returns the new version token.
+
+        PreconditionFailed(code='AlreadyExists') when the object exists (whoever wrote it first won).
+        """
+        raise NotImplementedError
+
+    def put_if_unchanged(self, key, data, version, metadata=None, content_type='application/octet-stream'):
+        """Replace ``key`` with ``data`` only if it still is at ``version`` (from ``read_versioned`` or a conditional
+        put), in one request the server decides atomically; returns the new version token.
+
+        PreconditionFailed(code='PreconditionFailed') when the object changed or no longer exists.
+        """
+        raise NotImplementedError
+
     def describe(self):
         """'provider://container' for messages."""
         return '%s://%s' % (self.provider, self.container)
 
     def _error(self, message, code=None, key=None):
         return StorageError(message, provider=self.provider, code=code, key=key, container=self.container)
+
+    def _already_exists(self, key):
+        return PreconditionFailed('object already exists (conditional create)', provider=self.provider,
+                                  code='AlreadyExists', key=key, container=self.container)
+
+    def _changed(self, key, version):
+        return PreconditionFailed('object is no longer at version %s: it changed or was deleted (conditional replace)'
+                                  % version, provider=self.provider, code='PreconditionFailed', key=key,
+                                  container=self.container)
+
+    def _check_conditional(self, key, data, metadata, version=None, replace=False):
+        """``data`` as bytes, after the checks every conditional write shares."""
+        self._check_put(key, metadata, DEFAULT_PART_SIZE)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise self._error('conditional writes take bytes, got %s' % type(data).__name__, code='InvalidConfig',
+                              key=key)
+        data = bytes(data)
+        if len(data) > MAX_CONDITIONAL_SIZE:
+            raise self._error('conditional writes are for small objects (at most %d bytes), got %d'
+                              % (MAX_CONDITIONAL_SIZE, len(data)), code='InvalidConfig', key=key)
+        if replace and (not isinstance(version, str) or not version):
+            raise self._error('put_if_unchanged needs the version token read with the object, got %r' % (version,),
+                              code='InvalidConfig', key=key)
+        return data
 
     def _check_put(self, key, metadata, part_size):
         if not key or not isinstance(key, str):

@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import json
 import os
+import threading
 import tracemalloc
 import zlib
 
@@ -21,7 +22,7 @@ import labca
 import storage_emulators
 from ansible_collections.kfuse.failover.plugins.module_utils import _credentials
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import CredentialsError
-from ansible_collections.kfuse.failover.plugins.module_utils.storage import StorageError, open_store
+from ansible_collections.kfuse.failover.plugins.module_utils.storage import PreconditionFailed, StorageError, open_store
 
 MIB = 1024 * 1024
 # S3's smallest part; the other backends take it too, so a "large" object is three parts here.
@@ -207,6 +208,96 @@ def test_conditional_multipart_commit_is_atomic_even_without_the_precheck(target
         assert store.read_bytes("race/manifest.json") == b"winner"
     # No temporary or partial object is left behind.
     assert [item.key for item in store.list("race/")] == ["race/manifest.json"]
+
+
+def test_conditional_create_and_replace_are_a_compare_and_swap(target):
+    """put_if_absent / put_if_unchanged / read_versioned on the real servers: each emulator enforces
+    If-None-Match: * and If-Match (S3, Azure) or ifGenerationMatch (GCS) on single-request writes."""
+    store = target.store()
+    key = "journal/lock.json"
+    first = store.put_if_absent(key, b'{"v": 1}', content_type="application/json")
+    assert store.read_versioned(key) == (b'{"v": 1}', first)
+    assert store.head(key).metadata == {}
+    with pytest.raises(PreconditionFailed) as caught:
+        store.put_if_absent(key, b"second")
+    assert (caught.value.code, caught.value.key, caught.value.provider) == ("AlreadyExists", key, target.provider)
+    assert isinstance(caught.value, StorageError)
+    second = store.put_if_unchanged(key, b'{"v": 2}', first, metadata={"writer": "a"})
+    assert second != first
+    with pytest.raises(PreconditionFailed) as caught:
+        store.put_if_unchanged(key, b'{"v": 3}', first)
+    assert caught.value.code == "PreconditionFailed" and key in str(caught.value) and "\n" not in str(caught.value)
+    assert store.read_versioned(key) == (b'{"v": 2}', second)
+    assert store.head(key).metadata == {"writer": "a"}
+    # The same bytes written again: a new GCS generation and Azure ETag, but the same S3 ETag (the MD5 of the
+    # content, as on AWS without SSE-KMS), so on S3 "unchanged" means "same content". The journal's documents
+    # carry a fresh write_id each time, so their contents never repeat.
+    third = store.put_if_unchanged(key, b'{"v": 2}', second)
+    if target.provider == "s3":
+        assert third == second
+    else:
+        assert third != second
+        with pytest.raises(PreconditionFailed):
+            store.put_if_unchanged(key, b'{"v": 4}', second)
+    # A replace of an object that was deleted loses as well, and creates nothing.
+    store.delete(key)
+    with pytest.raises(PreconditionFailed):
+        store.put_if_unchanged(key, b"gone", third)
+    assert store.head(key) is None
+    with pytest.raises(StorageError) as caught:
+        store.read_versioned(key)
+    assert caught.value.code == "NotFound"
+    with pytest.raises(StorageError) as caught:
+        store.put_if_absent(key, os.urandom(5 * MIB + 1))
+    assert caught.value.code == "InvalidConfig"
+
+
+def _conditional_writer(store, key, phase, version, number, barrier, outcomes):
+    """One racing writer: waits for the others, then sends its conditional write; records won/lost/other."""
+    data = ("%s by %d" % (phase, number)).encode()
+    barrier.wait()
+    try:
+        if phase == "create":
+            store.put_if_absent(key, data)
+        else:
+            store.put_if_unchanged(key, data, version)
+        outcomes["won"].append(number)
+    except PreconditionFailed:
+        outcomes["lost"].append(number)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        outcomes["other"].append(exc)
+
+
+def test_conditional_writes_racing_from_threads_have_exactly_one_winner(target):
+    """Eight writers send the same conditional request at once, five rounds each for create and for replace."""
+    store = target.store()
+    writers = 8
+    for round_number in range(5):
+        key = "race/lock-%d.json" % round_number
+        for phase in ("create", "replace"):
+            version = store.read_versioned(key).version if phase == "replace" else None
+            barrier = threading.Barrier(writers)
+            outcomes = {"won": [], "lost": [], "other": []}
+            threads = [threading.Thread(target=_conditional_writer, args=(store, key, phase, version, number, barrier,
+                                                                          outcomes)) for number in range(writers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            won, lost = outcomes["won"], outcomes["lost"]
+            assert not outcomes["other"], outcomes["other"]
+            assert len(won) == 1 and len(lost) == writers - 1, (phase, won, lost)
+            assert store.read_bytes(key) == ("%s by %d" % (phase, won[0])).encode()
+
+
+def test_conditional_writes_to_a_missing_bucket_are_not_lost_races(missing_target):
+    store = missing_target.store()
+    for operation in (lambda: store.put_if_absent("k", b"x"), lambda: store.put_if_unchanged("k", b"x", "1"),
+                      lambda: store.read_versioned("k")):
+        with pytest.raises(StorageError) as caught:
+            operation()
+        assert not isinstance(caught.value, PreconditionFailed)
+        assert caught.value.code == EXPECTED_MISSING_BUCKET_CODES[missing_target.provider], str(caught.value)
 
 
 EXPECTED_MISSING_BUCKET_CODES = {"s3": "NoSuchBucket", "gcs": "NotFound", "azure": "ContainerNotFound"}

@@ -8,6 +8,10 @@
 ``corrupt(key)`` flips one stored byte, ``fail_put(key_suffix)`` makes the next put of a matching key fail after
 reading its source, ``calls`` records (operation, key) pairs, and ``largest_read`` is the biggest read(n) a put
 issued (streaming checks).
+
+Conditional writes (``read_versioned``, ``put_if_absent``, ``put_if_unchanged``) use a version counter per write;
+``before_conditional`` (a callable taking the operation and the key) runs just before each one decides, so a test
+can slip in the write of a competing runner there.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from ansible_collections.kfuse.failover.plugins.module_utils.storage import ObjectInfo, ObjectStore, StorageError
+from ansible_collections.kfuse.failover.plugins.module_utils.storage import (
+    ObjectInfo, ObjectStore, PreconditionFailed, StorageError, VersionedBytes)
 
 _EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -34,6 +39,8 @@ class FakeStore(ObjectStore):
         self.largest_read = 0
         self._failing_puts = []
         self._clock = 0
+        self.versions = {}
+        self.before_conditional = None
 
     # ---- test helpers -------------------------------------------------------------------------------
 
@@ -75,11 +82,41 @@ class FakeStore(ObjectStore):
             if key.endswith(suffix):
                 del self._failing_puts[index]
                 raise self._error('injected failure', code=code, key=key)
+        self._store(key, data, metadata, content_type)
+        return self.head(key)
+
+    def _store(self, key, data, metadata, content_type):
         self.objects[key] = data
         self.metadata[key] = dict(metadata or {}, **{'content-type': content_type})
         self._clock += 1
         self.modified[key] = _EPOCH + datetime.timedelta(seconds=self._clock)
-        return self.head(key)
+        self.versions[key] = str(self._clock)
+
+    def read_versioned(self, key):
+        self.calls.append(('get', key))
+        if key not in self.objects:
+            raise self._error('object not found', code='NotFound', key=key)
+        return VersionedBytes(self.objects[key], self.versions[key])
+
+    def put_if_absent(self, key, data, metadata=None, content_type='application/octet-stream'):
+        self.calls.append(('put', key))
+        data = self._check_conditional(key, data, metadata)
+        if self.before_conditional is not None:
+            self.before_conditional('put_if_absent', key)
+        if key in self.objects:
+            raise self._already_exists(key)
+        self._store(key, data, metadata, content_type)
+        return self.versions[key]
+
+    def put_if_unchanged(self, key, data, version, metadata=None, content_type='application/octet-stream'):
+        self.calls.append(('put', key))
+        data = self._check_conditional(key, data, metadata, version, replace=True)
+        if self.before_conditional is not None:
+            self.before_conditional('put_if_unchanged', key)
+        if self.versions.get(key) != version or key not in self.objects:
+            raise self._changed(key, version)
+        self._store(key, data, metadata, content_type)
+        return self.versions[key]
 
     def iter_read(self, key, chunk_size=1024 * 1024):
         self.calls.append(('get', key))
@@ -111,9 +148,9 @@ class FakeStore(ObjectStore):
     def delete(self, key):
         self.calls.append(('delete', key))
         existed = key in self.objects
-        for table in (self.objects, self.metadata, self.modified):
+        for table in (self.objects, self.metadata, self.modified, self.versions):
             table.pop(key, None)
         return existed
 
 
-__all__ = ['FakeStore', 'StorageError', 'ObjectInfo']
+__all__ = ['FakeStore', 'StorageError', 'ObjectInfo', 'PreconditionFailed']
