@@ -198,16 +198,20 @@ class AzureStore(ObjectStore):
 
     # ---- conditional writes (If-None-Match: * / If-Match on Put Blob) -----------------------------------------
 
-    def read_versioned(self, key):
+    def _reading(self, key, read=None):
+        """download_blob (and ``read(downloader)``), a missing blob as NotFound, other errors translated."""
         try:
             downloader = self._container.get_blob_client(key).download_blob(max_concurrency=1, timeout=self._timeout)
-            data = downloader.readall()
+            return downloader, (read(downloader) if read else None)
         except ResourceNotFoundError as exc:
             if getattr(exc, 'error_code', None) in (None, 'BlobNotFound'):
                 raise self._error('object not found', code='NotFound', key=key) from None
             raise self._translate(exc, key=key, action='read') from None
         except AzureError as exc:
             raise self._translate(exc, key=key, action='read') from None
+
+    def read_versioned(self, key):
+        downloader, data = self._reading(key, lambda found: found.readall())
         # Later pieces of a download are pinned to the first one's ETag by the SDK, so bytes and ETag belong together.
         return VersionedBytes(data, downloader.properties.etag)
 
@@ -262,15 +266,7 @@ class AzureStore(ObjectStore):
                           properties.last_modified, dict(properties.metadata or {}))
 
     def iter_read(self, key, chunk_size=1024 * 1024):
-        try:
-            downloader = self._container.get_blob_client(key).download_blob(max_concurrency=1, timeout=self._timeout)
-        except ResourceNotFoundError as exc:
-            if getattr(exc, 'error_code', None) in (None, 'BlobNotFound'):
-                raise self._error('object not found', code='NotFound', key=key) from None
-            raise self._translate(exc, key=key, action='read') from None
-        except AzureError as exc:
-            raise self._translate(exc, key=key, action='read') from None
-        return self._stream(downloader, key, chunk_size)
+        return self._stream(self._reading(key)[0], key, chunk_size)
 
     def _stream(self, downloader, key, chunk_size):
         try:

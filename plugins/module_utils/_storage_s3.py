@@ -186,13 +186,17 @@ class S3Store(ObjectStore):
 
     # ---- conditional writes (If-None-Match: * / If-Match on PutObject) ------------------------------------------
 
-    def read_versioned(self, key):
+    def _get_object(self, key):
+        """GetObject, a missing key as NotFound and other errors translated (every read goes through here)."""
         try:
-            response = self._client.get_object(Bucket=self.container, Key=key)
+            return self._client.get_object(Bucket=self.container, Key=key)
         except (ClientError, BotoCoreError) as exc:
             if isinstance(exc, ClientError) and exc.response.get('Error', {}).get('Code') in _MISSING_CODES:
                 raise self._error('object not found', code='NotFound', key=key) from None
             raise self._translate(exc, key=key, action='read') from None
+
+    def read_versioned(self, key):
+        response = self._get_object(key)
         body = response['Body']
         try:
             data = body.read()
@@ -242,13 +246,7 @@ class S3Store(ObjectStore):
                           response.get('LastModified'), dict(response.get('Metadata') or {}))
 
     def iter_read(self, key, chunk_size=1024 * 1024):
-        try:
-            response = self._client.get_object(Bucket=self.container, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            if isinstance(exc, ClientError) and exc.response.get('Error', {}).get('Code') in _MISSING_CODES:
-                raise self._error('object not found', code='NotFound', key=key) from None
-            raise self._translate(exc, key=key, action='read') from None
-        return self._stream(response['Body'], key, chunk_size)
+        return self._stream(self._get_object(key)['Body'], key, chunk_size)
 
     def _stream(self, body, key, chunk_size):
         try:
