@@ -60,13 +60,14 @@ def _decoded_values(secret):
 class _Cluster:
     """One namespace of one cluster: read a secret (None when absent), list by label selector."""
 
-    def __init__(self, kubeconfig, context, namespace, what):
+    def __init__(self, kubeconfig, context, namespace, side):
         self.namespace = namespace
-        self.what = what
+        self.side = side  # source or target: the errors' cluster key, so a role knows which side failed
+        self.what = '%s cluster' % side
         try:
             self.core = kube.k8s_client.CoreV1Api(kube.new_api_client(kubeconfig, context))
         except KfuseError as exc:
-            raise SourceError('cannot reach the %s: %s' % (what, exc), cluster=what.split()[0]) from None
+            raise SourceError('cannot reach the %s: %s' % (self.what, exc), cluster=side) from None
 
     def read(self, name):
         try:
@@ -76,11 +77,11 @@ class _Cluster:
                 return None
             raise SourceError('cannot read secret %s/%s in the %s: %s %s'
                               % (self.namespace, name, self.what, exc.status, exc.reason),
-                              cluster=self.what.split()[0]) from None
+                              cluster=self.side) from None
         except connection_errors() as exc:
             # cluster tells a role which side failed: an unreachable source is what emergency mode works around
             raise SourceError('cannot reach the %s to read secret %s/%s: %s'
-                              % (self.what, self.namespace, name, exc), cluster=self.what.split()[0]) from None
+                              % (self.what, self.namespace, name, exc), cluster=self.side) from None
         return self.core.api_client.sanitize_for_serialization(found)
 
     def select(self, selector):
@@ -88,7 +89,7 @@ class _Cluster:
             found = api_call('cannot list secrets %s in the %s' % (selector, self.what),
                              self.core.list_namespaced_secret, self.namespace, label_selector=selector)
         except SourceError as exc:
-            raise SourceError(str(exc), cluster=self.what.split()[0]) from None
+            raise SourceError(str(exc), cluster=self.side) from None
         return [self.core.api_client.sanitize_for_serialization(item) for item in found.items]
 
 
@@ -115,7 +116,7 @@ def sync_secrets(params, check_mode=False, diff=False, register_secret=lambda *v
             wanted[entry['name']] = ('value', secret_from_value(entry['name'], entry['value']))
     source = params['source']
     if source:
-        origin = _Cluster(source.get('kubeconfig'), source.get('context'), source['namespace'], 'source cluster')
+        origin = _Cluster(source.get('kubeconfig'), source.get('context'), source['namespace'], 'source')
         for entry in entries:
             if entry['name'] not in wanted:
                 found = origin.read(entry['name'])
@@ -138,7 +139,7 @@ def sync_secrets(params, check_mode=False, diff=False, register_secret=lambda *v
         raise OptionError('secrets: wanted content does not fit its format, nothing was changed: %s'
                           % '; '.join(problems), problems=problems)
 
-    target = _Cluster(params['kubeconfig'], params['context'], params['namespace'], 'target cluster')
+    target = _Cluster(params['kubeconfig'], params['context'], params['namespace'], 'target')
     current = {name: target.read(name) for name in names}
     for secret in current.values():
         if secret is not None:

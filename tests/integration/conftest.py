@@ -74,11 +74,8 @@ def lab(tmp_path_factory):
     import labctl  # pylint: disable=import-outside-toplevel
 
     state_dir = tmp_path_factory.mktemp("lab")
-    info = labctl.lab_up(str(state_dir))
-    try:
+    with labctl.running_lab(str(state_dir)) as info:
         yield Lab(state_dir, info)
-    finally:
-        labctl.lab_down(str(state_dir))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ namespace kfuse in each; ``shared``, the runbook's "both installed in the same K
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
@@ -205,7 +206,7 @@ def write_env(path, lab):
         "export KFUSE_LAB_S3_ENDPOINT=%s" % lab["s3"]["endpoint"],
         "export KFUSE_LAB_S3_BUCKET=%s" % BUCKET,
         "export KUBECONFIG=%s" % lab["paths"]["kubeconfig"],
-        "export HELM_REGISTRY_CONFIG=%s" % os.path.join(lab["state_dir"], "helm", "config", "registry", "config.json"),
+        "export HELM_REGISTRY_CONFIG=%s" % lab["paths"]["helm_registry_config"],
         "export PATH=%s:$PATH" % os.path.join(REPO_ROOT, ".tools", "bin"),
         "",
     ]
@@ -408,6 +409,8 @@ def _paths(state_dir):
         "lab_json": os.path.join(state_dir, "lab.json"),
         "logs": os.path.join(state_dir, "logs"),
         "marker": os.path.join(state_dir, RUN_MARKER),
+        # helm's registry logins of the lab; HELM_REGISTRY_CONFIG for kubernetes.core.helm
+        "helm_registry_config": oci_registry.helm_env(os.path.join(state_dir, "helm"))["HELM_REGISTRY_CONFIG"],
     }
 
 
@@ -511,6 +514,16 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
         if os.path.exists(paths["marker"]):
             os.unlink(paths["marker"])
         raise
+
+
+@contextlib.contextmanager
+def running_lab(state_dir, **options):
+    """``lab_up(state_dir, **options)`` for the duration of a ``with`` block; the lab always comes down."""
+    lab = lab_up(state_dir, **options)
+    try:
+        yield lab
+    finally:
+        lab_down(state_dir)
 
 
 def _start_simulators(state_dir, pki, s3_endpoint, track, layout, extra_args=()):

@@ -12,21 +12,15 @@ the hosts a token may be sent to, and connection errors turned into transient No
 from __future__ import annotations
 
 import json
-import traceback
 import urllib.parse
 
-from ansible_collections.kfuse.failover.plugins.module_utils._http import new_session  # noqa: F401 (the providers' session)
+from ansible_collections.kfuse.failover.plugins.module_utils._http import HAS_REQUESTS, new_session  # noqa: F401 (re-exported)
 from ansible_collections.kfuse.failover.plugins.module_utils._names import is_loopback
 from ansible_collections.kfuse.failover.plugins.module_utils._retry import parse_retry_after
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import OptionError
 
-try:
+if HAS_REQUESTS:
     import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 BODY_LIMIT = 500
 TRANSIENT_STATUS = frozenset((429, 500, 502, 503, 504))

@@ -24,12 +24,8 @@ def topology_lab(request, tmp_path_factory):
         sys.path.insert(0, LAB_DIR)
     import labctl  # pylint: disable=import-outside-toplevel
 
-    state_dir = str(tmp_path_factory.mktemp("chain-" + request.param))
-    info = labctl.lab_up(state_dir, topology=request.param)
-    try:
-        yield labctl, info
-    finally:
-        labctl.lab_down(state_dir)
+    with labctl.running_lab(str(tmp_path_factory.mktemp("chain-" + request.param)), topology=request.param) as info:
+        yield info
 
 
 def api(info, zone):
@@ -55,10 +51,10 @@ def snapshot(info):
 
 
 def test_roles_chain_on_the_lab(topology_lab, tmp_path):
-    labctl, info = topology_lab
+    info = topology_lab
     inventory = info["paths"]["inventory"]
     env_vars = ["-e", "chain_source=az1", "-e", "chain_target=az2"]
-    os.environ["HELM_REGISTRY_CONFIG"] = os.path.join(info["state_dir"], "helm", "config", "registry", "config.json")
+    os.environ["HELM_REGISTRY_CONFIG"] = info["paths"]["helm_registry_config"]
     before = snapshot(info)
 
     dry = run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, CHAIN] + env_vars

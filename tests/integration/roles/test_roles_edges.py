@@ -29,13 +29,9 @@ def lab_info(tmp_path_factory):
         sys.path.insert(0, LAB_DIR)
     import labctl  # pylint: disable=import-outside-toplevel
 
-    state_dir = str(tmp_path_factory.mktemp("roles-edges"))
-    info = labctl.lab_up(state_dir)
-    os.environ["HELM_REGISTRY_CONFIG"] = os.path.join(state_dir, "helm", "config", "registry", "config.json")
-    try:
+    with labctl.running_lab(str(tmp_path_factory.mktemp("roles-edges"))) as info:
+        os.environ["HELM_REGISTRY_CONFIG"] = info["paths"]["helm_registry_config"]
         yield info
-    finally:
-        labctl.lab_down(state_dir)
 
 
 def core(info, zone):
