@@ -83,9 +83,9 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.kfuse.failover.plugins.plugin_utils._report import (
-    ACTIVATE_ACTIONS,
     REPORT_FACT_PREFIX,
     build_report,
+    is_activation,
     progress_count,
     progress_line,
     progress_of,
@@ -95,6 +95,8 @@ from ansible_collections.kfuse.failover.plugins.plugin_utils._report_html import
 
 MESSAGE_LIMIT = 2000
 _META_ACTIONS = frozenset(('meta', 'ansible.builtin.meta', 'ansible.legacy.meta'))
+# The argument check Ansible runs at the start of a role: it belongs to the step of the role's first task.
+_ROLE_CHECK_ACTIONS = frozenset(('validate_argument_spec', 'ansible.builtin.validate_argument_spec'))
 _JSON_STDOUT = re.compile(r'(^|\.)(json|jsonl)$')
 
 
@@ -179,6 +181,7 @@ class CallbackModule(CallbackBase):
         self._polls = {}
         self._samples = {}
         self._tasks = []
+        self._step_pending = {}
         self._facts = []
         self._activations = []
         self._traffic_marks = []
@@ -257,7 +260,7 @@ class CallbackModule(CallbackBase):
         if status in ('failed', 'unreachable'):
             message = data.get('msg') or data.get('censored') or ''
             record['msg'] = str(message)[:MESSAGE_LIMIT]
-        if action in ACTIVATE_ACTIONS and status != 'skipped' and isinstance(data.get('status'), dict):
+        if is_activation(action, record['step']) and status != 'skipped' and isinstance(data.get('status'), dict):
             record['activation_state'] = data['status'].get('state')
             if status != 'failed':
                 self._activations.append((host, name, {'status': data.get('status'), 'progress': data.get('progress'),
@@ -267,6 +270,13 @@ class CallbackModule(CallbackBase):
                 self._facts.append((host, fact, value, now))
                 if fact == REPORT_FACT_PREFIX + 'traffic_on_target':
                     self._traffic_marks.append((now, '%s: %s' % (host, name)))
+        # A role's argument check takes the step of the role's next task on the host (or keeps its play's).
+        if action in _ROLE_CHECK_ACTIONS and ' | ' not in name:
+            self._step_pending.setdefault(host, []).append(record)
+        else:
+            for pending in self._step_pending.pop(host, []):
+                if pending['play_index'] == record['play_index']:
+                    pending['step'] = record['step']
         self._tasks.append(record)
 
     # ---- live progress ----------------------------------------------------------------------------------------

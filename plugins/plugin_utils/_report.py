@@ -33,6 +33,14 @@ SCHEMA_VERSION = 1
 RESULTS = ('failed', 'unreachable', 'rescued', 'changed', 'ok', 'skipped')  # worst first
 INGRESS_STEP = 'ingress'
 ACTIVATE_ACTIONS = ('kfuse.failover.az_activate', 'az_activate')
+ACTIVATE_STEP = 'activate'
+STATUS_ACTIONS = ('kfuse.failover.az_status', 'az_status')
+
+
+def is_activation(action, step):
+    """An az_activate task, or an az_status task of step Activate (the playbooks start the activation and follow
+    the rehydration with an az_status until loop, so that each look is a retry with a progress line)."""
+    return action in ACTIVATE_ACTIONS or (action in STATUS_ACTIONS and str(step or '').lower() == ACTIVATE_STEP)
 REPORT_FACT_PREFIX = 'kfuse_report_'
 ETA_WINDOW = 6  # progress samples the rate is taken over (the newest ones)
 _EPSILON = 1e-6
@@ -180,7 +188,8 @@ def compute_rto(tasks, run_start, traffic_marks=None):
 
     ``traffic``: to the end of the last task of step ``Ingress`` (any case) that neither failed nor was skipped; a
     ``kfuse_report_traffic_on_target`` fact (its task's end, given in ``traffic_marks`` as epoch seconds) takes
-    precedence. ``rehydration``: to the end of the last ``az_activate`` task that neither failed nor was skipped.
+    precedence. ``rehydration``: to the end of the last activation task (``is_activation``: ``az_activate``, or
+    ``az_status`` of step Activate) that neither failed nor was skipped.
     Each is null when the run has no such task, with a note saying why.
     """
     rto = {'traffic_seconds': None, 'traffic_task': None, 'traffic_note': None,
@@ -202,7 +211,7 @@ def compute_rto(tasks, run_start, traffic_marks=None):
     else:
         rto['traffic_note'] = ('every task of step Ingress failed or was skipped' if ingress_failed
                                else 'no step Ingress in this run')
-    activations = [task for task in done if task.get('action') in ACTIVATE_ACTIONS]
+    activations = [task for task in done if is_activation(task.get('action'), task.get('step'))]
     if activations:
         last = max(activations, key=lambda task: task['end'])
         rto['rehydration_seconds'] = max(0.0, last['end'] - run_start)
@@ -211,7 +220,7 @@ def compute_rto(tasks, run_start, traffic_marks=None):
         if state and state != 'active':
             rto['rehydration_note'] = 'the target was %s at the end of the task' % state
     else:
-        rto['rehydration_note'] = 'no az_activate task completed in this run'
+        rto['rehydration_note'] = 'no activation task (az_activate, or az_status of step Activate) completed in this run'
     return rto
 
 

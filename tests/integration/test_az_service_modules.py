@@ -1,89 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The az-service modules and the failover playbook, run by ansible against the lab's simulators."""
+"""The az-service modules, run by ansible against the lab's simulators (the playbooks that chain them are tested end
+to end in tests/integration/playbooks/, on labs of their own)."""
 
-import os
-
-import boto3
 import pytest
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-FAILOVER = os.path.join(REPO, "playbooks", "failover.yml")
-FAILBACK = os.path.join(REPO, "playbooks", "failback.yml")
-
-
-def changed_count(run, host):
-    return run.stats().get(host, {}).get("changed", 0)
-
-
-def zone_segments(lab, zone_id):
-    """Segment object names under a zone's prefix in the lab bucket."""
-    storage = lab.group_vars["kfuse_cloud_storage"]
-    s3 = boto3.client("s3", endpoint_url=storage["endpoint_url"], region_name=storage["s3"]["region"],
-                      aws_access_key_id=lab.info.get("aws_access_key_id", "lab"),
-                      aws_secret_access_key=lab.info.get("aws_secret_access_key", "lab-secret"))
-    names = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=storage["s3"]["bucket"], Prefix=zone_id + "/segments/"):
-        for item in page.get("Contents", []):
-            names.add(item["Key"].split("/", 2)[2])
-    return names
-
-
-@pytest.mark.parametrize("reach", ["url", "kube"])
-def test_failover_sequence_then_second_run_changes_nothing(fresh_lab, run_playbook, reach):
-    lab = fresh_lab
-    source_segments = zone_segments(lab, "lab-az1")
-    assert source_segments, "the active zone should have written segments before the failover"
-
-    first = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_az_reach": reach})
-    assert first.rc == 0, first.stdout[-4000:] + first.stderr[-2000:]
-    assert changed_count(first, "az1") == 1  # pause
-    assert changed_count(first, "az2") == 2  # activate, resume
-
-    activate = [r for name, host, r in first.results("az2") if name.startswith("Restore databases")][0]
-    assert activate["changed"] is True
-    assert activate["status"]["state"] == "active"
-    assert activate["progress"], "the activation should report the progress it watched"
-
-    source, target = lab.status("az1"), lab.status("az2")
-    assert source["state"] == "paused" and source["consuming"] is False
-    assert target["state"] == "active" and target["consuming"] is True and target["alertsSilenced"] is False
-    assert target["activation"]["sourceZone"] == "lab-az1"
-    # every segment the source had before the failover now also lives under the target's prefix
-    assert source_segments <= zone_segments(lab, "lab-az2")
-
-    second = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_az_reach": reach})
-    assert second.rc == 0, second.stdout[-4000:]
-    assert changed_count(second, "az1") == 0
-    assert changed_count(second, "az2") == 0
-
-
-def test_failback_brings_zone_one_back(fresh_lab, run_playbook):
-    over = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az2"})
-    assert over.rc == 0, over.stdout[-4000:]
-    back = run_playbook(FAILBACK)
-    assert back.rc == 0, back.stdout[-4000:]
-    assert fresh_lab.status("az2")["state"] == "paused"
-    az1 = fresh_lab.status("az1")
-    assert az1["state"] == "active" and az1["activation"]["sourceZone"] == "lab-az2"
-
-
-def test_check_mode_reports_changes_and_changes_nothing(fresh_lab, run_playbook):
-    run = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az2"}, check=True)
-    assert run.rc == 0, run.stdout[-4000:]
-    assert changed_count(run, "az1") == 1
-    assert changed_count(run, "az2") >= 1
-    assert fresh_lab.status("az1")["state"] == "active"
-    assert fresh_lab.status("az2")["state"] == "standby"
-
-
-def test_playbook_refuses_a_bad_request_before_any_change(fresh_lab, run_playbook):
-    run = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az1"})
-    assert run.rc != 0
-    assert "kfuse_source and kfuse_target" in run.stdout
-    assert fresh_lab.status("az1")["state"] == "active"
 
 
 def test_status_by_url_and_by_port_forward_agree(fresh_lab, run_module):
@@ -201,12 +122,15 @@ def test_url_and_kube_options_together_are_refused(fresh_lab, run_module):
     assert fresh_lab.status("az2")["state"] == "standby"
 
 
-def test_token_never_printed_at_vvv(fresh_lab, run_playbook, run_module):
+def test_token_never_printed_at_vvv(fresh_lab, run_module):
     tokens = [fresh_lab.az(zone)["token"] for zone in ("az1", "az2")]
-    playbook = run_playbook(FAILOVER, {"kfuse_source": "az1", "kfuse_target": "az2"}, verbosity=3)
-    failing = run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), zone="lab-az9"),
-                         verbosity=3)
-    assert playbook.rc == 0, playbook.stdout[-3000:]
-    for output in (playbook.stdout, playbook.stderr, failing.stdout, failing.stderr):
-        for token in tokens:
-            assert token not in output
+    runs = [run_module("az1", "kfuse.failover.az_pause", fresh_lab.kube_args("az1"), verbosity=3),
+            run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), zone="lab-az1",
+                                                                   poll_interval=0.2), verbosity=3),
+            run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), zone="lab-az9"),
+                       verbosity=3)]
+    assert [run.rc == 0 for run in runs] == [True, True, False], runs[-1].stdout[-3000:]
+    for run in runs:
+        for output in (run.stdout, run.stderr):
+            for token in tokens:
+                assert token not in output
