@@ -14,6 +14,11 @@ layer over ``lab_up``, ``lab_status`` and ``lab_down``, which tests import.
 Two topologies (``--topology``): ``per-zone`` (default), one cluster per zone, contexts lab-az1 and lab-az2,
 namespace kfuse in each; ``shared``, the runbook's "both installed in the same Kubernetes cluster": one cluster
 (context lab) with both zones' node groups, each zone in its own namespace (kfuse-az1, kfuse-az2).
+
+``--rbac`` (``rbac=True``): extensions/rbac/kfuse-failover-rbac.yml applied to every cluster (each zone's namespace and
+ingress-<zone>), a TokenRequest token of ServiceAccount kfuse-failover in kubeconfig-failover, and the inventory's
+kfuse_kube.kubeconfig pointing at it, so the roles run with only those rights. The admin kubeconfig stays for the
+lab itself and for tests that inspect the clusters.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 
@@ -71,6 +77,13 @@ ACTIVE_NODES = 3
 # Seconds a node group's new size stands before the provisioner registers or removes Nodes (instance boot time).
 NODE_DELAY = 2.0
 SHARED_CONTEXT = "lab"
+# The collection's least-privilege RBAC (docs/rbac.md): its objects carry a scope label, applied one scope at a time.
+RBAC_FILE = os.path.join(REPO_ROOT, "extensions", "rbac", "kfuse-failover-rbac.yml")
+RBAC_SCOPE_LABEL = "failover.kfuse.io/scope"
+RBAC_ACCOUNT = {"namespace": "kfuse-failover", "name": "kfuse-failover"}
+# Long enough for any suite on the lab, short enough that a leaked token soon dies.
+RBAC_TOKEN_SECONDS = 6 * 3600
+INGRESS_PREFIX = "ingress-"
 RUN_MARKER = "running"
 _MOTO_LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 
@@ -168,7 +181,9 @@ def write_inventory(path, lab):
         sim, kube = lab["azservice"][zone["name"]], lab["kube"][zone["name"]]
         hosts[zone["name"]] = {
             "kfuse_zone_id": zone["zone_id"],
-            "kfuse_kube": {"kubeconfig": lab["paths"]["kubeconfig"], "context": kube["context"],
+            # with rbac the roles run as the ServiceAccount; the lab and its tests keep the admin kubeconfig
+            "kfuse_kube": {"kubeconfig": lab["paths"].get("failover_kubeconfig", lab["paths"]["kubeconfig"]),
+                           "context": kube["context"],
                            "namespace": kube["namespace"]},
             "kfuse_az_service": {"url": sim["url"], "service": SERVICE_NAME, "port": SERVICE_PORT,
                                  "ca_path": lab["paths"]["ca"], "token": sim["token"]},
@@ -183,6 +198,8 @@ def write_inventory(path, lab):
             "kfuse_helm_registry": {key: lab["helm_registry"][key]
                                     for key in ("host", "url", "username", "password", "ca_path")},
             "kfuse_storage_credentials": {"access_key": ACCESS_KEY, "secret_key": SECRET_KEY},
+            # The passphrase of the lab's config backup sets (a vaulted variable in a real inventory).
+            "kfuse_backup_passphrase": lab["backup_passphrase"],
             "kfuse_chart_ref": lab["helm_registry"]["url"] + "/kfuse",
             "kfuse_ingress_chart_ref": lab["helm_registry"]["url"] + "/ingress-nginx",
             "kfuse_dns": dict(lab["dns"], access_key=ACCESS_KEY, secret_key=SECRET_KEY),
@@ -396,6 +413,77 @@ def wait_zone_ready(api_client, namespace, timeout=60.0):
         time.sleep(0.2)
 
 
+# ---- least-privilege RBAC (--rbac) ---------------------------------------------------------------------------
+
+
+def rbac_targets(layout):
+    """{context: [namespaces of the Kloudfuse scope], [namespaces of the ingress scope]} for ``layout``."""
+    targets = {}
+    for name, place in layout.items():
+        kloudfuse, ingress = targets.setdefault(place["context"], ([], []))
+        kloudfuse.append(place["namespace"])
+        ingress.append(INGRESS_PREFIX + name)
+    return targets
+
+
+def apply_rbac(kubeconfig, context, scope, namespace=None):
+    """``kubectl apply`` the objects of one scope of RBAC_FILE, as docs/rbac.md tells an operator to."""
+    argv = [kube_cluster.tool_path("kubectl"), "--kubeconfig", kubeconfig, "--context", context, "apply",
+            "-f", RBAC_FILE, "-l", "%s=%s" % (RBAC_SCOPE_LABEL, scope)]
+    if namespace:
+        argv += ["-n", namespace]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise LabError("applying the %s RBAC in %s%s failed: %s"
+                       % (scope, context, " namespace " + namespace if namespace else "", done.stderr.strip()))
+
+
+def mint_token(api_client, seconds=RBAC_TOKEN_SECONDS):
+    """A token of the failover ServiceAccount from the TokenRequest API (audience: the API server's own)."""
+    request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+               "spec": {"expirationSeconds": int(seconds)}}
+    answer = kube_client.CoreV1Api(api_client).create_namespaced_service_account_token(
+        RBAC_ACCOUNT["name"], RBAC_ACCOUNT["namespace"], request)
+    return answer.status.token
+
+
+def write_token_kubeconfig(path, admin_kubeconfig, tokens):
+    """The admin kubeconfig's clusters and contexts with a token user per context ({context: token}); mode 0600."""
+    with open(admin_kubeconfig, encoding="utf-8") as handle:
+        doc = yaml.safe_load(handle)
+    user = "%s@%%s" % RBAC_ACCOUNT["name"]
+    doc["users"] = [{"name": user % context, "user": {"token": token}} for context, token in tokens.items()]
+    for entry in doc["contexts"]:
+        entry["context"]["user"] = user % entry["name"]
+    write_file(path, yaml.safe_dump(doc, sort_keys=False), 0o600)
+
+
+def setup_rbac(kube, layout, admin_kubeconfig, path):
+    """Apply the RBAC to every cluster of the lab, mint the ServiceAccount's tokens, write their kubeconfig at
+    ``path``; return what lab.json records (no token)."""
+    tokens = {}
+    for context, (kloudfuse, ingress) in rbac_targets(layout).items():
+        with kube.client(context) as api_client:
+            core = kube_client.CoreV1Api(api_client)
+            # A zone's ingress namespace exists once its release is installed; the standby's is made here, as an
+            # operator makes it before binding the Role in it.
+            existing = {ns.metadata.name for ns in core.list_namespace().items}
+            for namespace in ingress:
+                if namespace not in existing:
+                    kube_cluster.create_namespace(api_client, namespace)
+            apply_rbac(admin_kubeconfig, context, "cluster")
+            for namespace in kloudfuse:
+                apply_rbac(admin_kubeconfig, context, "kloudfuse", namespace)
+            for namespace in ingress:
+                apply_rbac(admin_kubeconfig, context, "ingress", namespace)
+            tokens[context] = mint_token(api_client)
+    write_token_kubeconfig(path, admin_kubeconfig, tokens)
+    return {"service_account": "%(namespace)s/%(name)s" % RBAC_ACCOUNT, "file": RBAC_FILE,
+            "token_seconds": RBAC_TOKEN_SECONDS,
+            "namespaces": {context: {"kloudfuse": kloudfuse, "ingress": ingress}
+                           for context, (kloudfuse, ingress) in rbac_targets(layout).items()}}
+
+
 # ---- lab lifecycle -----------------------------------------------------------------------------------------
 
 
@@ -427,11 +515,13 @@ def lab_running(state_dir):
     return any(pid_alive(piece["pid"], piece.get("argv")) for _name, piece in _recorded_pieces(lab))
 
 
-def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", node_delay=NODE_DELAY):
+def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", node_delay=NODE_DELAY, rbac=False):
     """Start the whole lab in state_dir and return what lab.json records; on any failure stop what started.
 
     simulator_args are extra command-line options for both az-service simulators (e.g. a slower rehydrate rate);
-    node_delay the seconds a node group's new size stands before its Nodes follow.
+    node_delay the seconds a node group's new size stands before its Nodes follow; rbac: the inventory's
+    kubeconfig is the failover ServiceAccount's (kubeconfig-failover, paths.failover_kubeconfig) instead of the
+    admin's, with extensions/rbac applied to every cluster.
     """
     state_dir = os.path.abspath(state_dir)
     paths = _paths(state_dir)
@@ -463,6 +553,7 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
         create_bucket(endpoint)
         lab["s3"] = {"endpoint": endpoint, "bucket": BUCKET, "region": REGION,
                      "access_key": ACCESS_KEY, "secret_key": SECRET_KEY}
+        lab["backup_passphrase"] = secrets.token_urlsafe(18)
 
         registry, registry_info = oci_registry.start_registry(os.path.join(state_dir, "registry"), pki, paths["logs"])
         track(registry, url="https://" + registry_info["host"], health=registry_info["health"], health_status=401)
@@ -505,6 +596,10 @@ def lab_up(state_dir=DEFAULT_STATE_DIR, simulator_args=(), topology="per-zone", 
                     wait_rolled_out(api_client, layout[zone["name"]]["namespace"])
         lab["node_groups"] = create_node_groups(endpoint, layout)
         start_node_provisioner(state_dir, endpoint, paths["kubeconfig"], lab["node_groups"], track, node_delay)
+        if rbac:
+            # after every admin seeding step, so only the roles' own work runs as the ServiceAccount
+            paths["failover_kubeconfig"] = os.path.join(state_dir, "kubeconfig-failover")
+            lab["rbac"] = setup_rbac(kube, layout, paths["kubeconfig"], paths["failover_kubeconfig"])
         write_inventory(paths["inventory"], lab)
         write_env(paths["env"], lab)
         write_file(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True), 0o600)
@@ -601,6 +696,9 @@ def _print_summary(lab):
         print("  %s       kube %s (context %s, namespace %s)  az-service %s (zone %s)"
               % (name, kube["url"], kube["context"], kube["namespace"], sim["url"], sim["zone_id"]))
     print("  inventory %s" % lab["paths"]["inventory"])
+    if lab["paths"].get("failover_kubeconfig"):
+        print("  rbac      the inventory runs as %s with %s" % (lab["rbac"]["service_account"],
+                                                                lab["paths"]["failover_kubeconfig"]))
     print("  shell     . %s" % lab["paths"]["env"])
     print("  stop      %s %s down --state-dir %s" % (os.path.relpath(venv_python()), os.path.relpath(__file__), lab["state_dir"]))
 
@@ -615,11 +713,13 @@ def main(argv=None):
                         help="up: one cluster per zone (default), or one cluster shared by both zones")
     parser.add_argument("--node-delay", type=float, default=NODE_DELAY,
                         help="up: seconds a node group's new size stands before its Nodes follow (default %(default)s)")
+    parser.add_argument("--rbac", action="store_true",
+                        help="up: the inventory runs as ServiceAccount kfuse-failover with extensions/rbac applied")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
             simulator_args = ["--rehydrate-rate", str(args.rehydrate_rate)] if args.rehydrate_rate else []
-            lab = lab_up(args.state_dir, simulator_args, args.topology, args.node_delay)
+            lab = lab_up(args.state_dir, simulator_args, args.topology, args.node_delay, rbac=args.rbac)
             if args.json:
                 print(json.dumps(lab, indent=2, sort_keys=True))
             else:

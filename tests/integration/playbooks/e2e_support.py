@@ -111,6 +111,12 @@ class LabView:
                 for page in self.aws("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
                 for item in page.get("Contents", [])}
 
+    def secret_data(self, zone, name):
+        return kube_client.CoreV1Api(self.api(zone)).read_namespaced_secret(name, self.namespace(zone)).data
+
+    def delete_secret(self, zone, name):
+        kube_client.CoreV1Api(self.api(zone)).delete_namespaced_secret(name, self.namespace(zone))
+
     def node_group_size(self, zone):
         group = self.info["node_groups"][zone]
         found = self.aws("eks").describe_nodegroup(clusterName=group["cluster"], nodegroupName=group["name"])
