@@ -224,6 +224,17 @@ def compute_rto(tasks, run_start, traffic_marks=None):
     return rto
 
 
+def predicted_rto(report_facts):
+    """``predicted_traffic_seconds`` and ``predicted_note`` from a ``kfuse_report_rto_predicted`` fact (the
+    rto_prediction filter's result, set by the playbooks' Readiness tasks), null without one."""
+    for facts in (report_facts or {}).values():
+        predicted = facts.get(REPORT_FACT_PREFIX + 'rto_predicted')
+        if isinstance(predicted, dict) and _as_number(predicted.get('traffic_seconds')) is not None:
+            return {'predicted_traffic_seconds': _as_number(predicted['traffic_seconds']),
+                    'predicted_note': _text_or_none(predicted.get('note'))}
+    return {'predicted_traffic_seconds': None, 'predicted_note': None}
+
+
 def compute_rpo(run_start, preflight=None, report_fact=None):
     """The recovery point: seconds between the newest restored backup and the run start.
 
@@ -460,6 +471,8 @@ def build_report(run, tasks, facts=None, activations=None, traffic_marks=None):
                                     'progress': value.get('progress') or [], 'elapsed': value.get('elapsed')}
 
     end = max([run.get('end', start)] + [task['end'] for task in tasks])
+    rto = _rounded(compute_rto(tasks, start, traffic_marks))
+    rto.update(predicted_rto(report_facts))
     return {
         'schema': SCHEMA_VERSION,
         'run_id': run.get('run_id'),
@@ -472,7 +485,7 @@ def build_report(run, tasks, facts=None, activations=None, traffic_marks=None):
         'source': source,
         'target': target,
         'hosts': run.get('hosts', {}),
-        'rto': _rounded(compute_rto(tasks, start, traffic_marks)),
+        'rto': rto,
         'rpo': _rounded(compute_rpo(start, preflight_rpo, report_rpo)),
         'lanes': lanes,
         'steps': step_records,

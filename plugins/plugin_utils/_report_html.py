@@ -198,6 +198,9 @@ def _header(report):
                        rto.get('traffic_note') or rto.get('traffic_task')),
              _fact_box('RTO: start to rehydration done', format_duration(rto.get('rehydration_seconds')),
                        rto.get('rehydration_note') or rto.get('rehydration_task')),
+             (_fact_box('RTO predicted before the run (preparation to traffic)',
+                        format_duration(rto['predicted_traffic_seconds']), rto.get('predicted_note'))
+              if rto.get('predicted_traffic_seconds') is not None else ''),
              _fact_box('RPO: newest restored backup vs run start', format_duration(rpo.get('seconds')),
                        ('from %s' % rpo['source']) if rpo.get('source') else 'no RPO was measured in this run'),
              '</div>']

@@ -180,6 +180,22 @@ def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_
     skipped = [name for name, _host, result in resumed.results("az2") if result.get("skipped")]
     assert any(name.startswith("Secrets | Copy") for name in skipped), skipped
 
+    # readiness of a failback az2 -> az1: ready, with an RTO predicted from the journal's step times ...
+    back = {"kfuse_source": "az2", "kfuse_target": "az1"}
+    ready = lab.run("readiness.yml", tmp_path, back)
+    assert ready.rc == 0, ready.stdout[-4000:]
+    prediction = [result["ansible_facts"]["kfuse_rto_prediction"] for name, _host, result in ready.results("az1")
+                  if "kfuse_rto_prediction" in result.get("ansible_facts", {})][-1]
+    assert prediction["traffic_seconds"] > 0 and prediction["based_on"] == [killed["run_id"]], prediction
+    assert {"node_group", "kloudfuse", "activate", "ingress"} <= set(prediction["steps"]), prediction
+    # ... and not ready once az1's az-service stops answering; readiness changes nothing either way
+    broken_before = lab.snapshot()
+    lab.az_faults("az1", unreachable=True)
+    broken = lab.run("readiness.yml", tmp_path, back)
+    assert broken.rc != 0 and "not ready to take over" in broken.stdout, broken.stdout[-3000:]
+    lab.az_faults("az1", unreachable=False)
+    assert lab.snapshot() == broken_before
+
 
 def test_bad_request_fails_before_any_change(per_zone_lab, tmp_path):
     lab = per_zone_lab

@@ -112,6 +112,14 @@ def test_rehydration_ends_with_the_activate_steps_status_loop_not_with_the_start
         (50, 'az2: Activate | follow', None)
 
 
+def test_predicted_rto_comes_from_the_readiness_fact():
+    from ansible_collections.kfuse.failover.plugins.plugin_utils._report import predicted_rto
+    assert predicted_rto({'az2': {'kfuse_report_rto_predicted': {'traffic_seconds': 95.5, 'note': 'median of 2 run(s)'}}}) \
+        == {'predicted_traffic_seconds': 95.5, 'predicted_note': 'median of 2 run(s)'}
+    assert predicted_rto({'az2': {'kfuse_report_rto_predicted': {'traffic_seconds': None}}})['predicted_traffic_seconds'] is None
+    assert predicted_rto({}) == {'predicted_traffic_seconds': None, 'predicted_note': None}
+
+
 def test_rto_without_ingress_or_activation_says_why():
     rto = compute_rto([task('Node group | scale', 0, 3),
                        task('Activate | activate', 3, 4, status='failed', action='az_activate')], T0)
