@@ -66,13 +66,19 @@ lab-up: bootstrap controlplane
 lab-down: bootstrap
 	$(LABCTL) down --state-dir $(LAB_STATE)
 
-# The lab always comes down, whether the playbook passes, fails or is interrupted.
+# The full procedure both ways (secrets, node group, Helm release, az-service, ingress, journal), as the ServiceAccount
+# of extensions/rbac, each run reported in $(REPORT_DIR). The lab always comes down, whether the playbooks pass,
+# fail or are interrupted.
+REPORT_DIR ?= kfuse-reports
 demo: bootstrap controlplane
 	trap '$(LABCTL) down --state-dir $(LAB_STATE)' EXIT; trap 'exit 130' INT TERM; \
-	$(LABCTL) up --state-dir $(LAB_STATE) --rehydrate-rate 15; \
-	export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS); \
+	$(LABCTL) up --state-dir $(LAB_STATE) --rehydrate-rate 15 --rbac; \
+	export ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PATH="$(CURDIR)/$(VENV_BIN):$(CURDIR)/.tools/bin:$$PATH" \
+	  ANSIBLE_CALLBACKS_ENABLED=kfuse.failover.failover_report KFUSE_REPORT_DIR="$(CURDIR)/$(REPORT_DIR)"; \
 	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failover -e kfuse_source=az1 -e kfuse_target=az2 -e kfuse_poll_interval=1; \
-	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failback -e kfuse_poll_interval=1
+	$(VENV_BIN)/ansible-playbook -i $(LAB_STATE)/inventory.yml kfuse.failover.failback -e kfuse_poll_interval=1 -e kfuse_cold_standby=true; \
+	echo; echo "demo: failover az1 -> az2 and failback az2 -> az1 done; run reports (open the .html in a browser):"; \
+	ls -1t "$(REPORT_DIR)"/*.html | head -2
 
 clean:
 	if [ -f $(LAB_STATE)/lab.json ] && [ -x $(VENV_BIN)/python ]; then $(LABCTL) down --state-dir $(LAB_STATE) || true; fi
