@@ -37,13 +37,15 @@ ACTIVATE_STEP = 'activate'
 STATUS_ACTIONS = ('kfuse.failover.az_status', 'az_status')
 
 
+REPORT_FACT_PREFIX = 'kfuse_report_'
+ETA_WINDOW = 6  # progress samples the rate is taken over (the newest ones)
+_EPSILON = 1e-6
+
+
 def is_activation(action, step):
     """An az_activate task, or an az_status task of step Activate (the playbooks start the activation and follow
     the rehydration with an az_status until loop, so that each look is a retry with a progress line)."""
     return action in ACTIVATE_ACTIONS or (action in STATUS_ACTIONS and str(step or '').lower() == ACTIVATE_STEP)
-REPORT_FACT_PREFIX = 'kfuse_report_'
-ETA_WINDOW = 6  # progress samples the rate is taken over (the newest ones)
-_EPSILON = 1e-6
 
 
 # ---- tasks and steps ----------------------------------------------------------------------------------------------

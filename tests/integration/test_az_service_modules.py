@@ -125,8 +125,8 @@ def test_url_and_kube_options_together_are_refused(fresh_lab, run_module):
 def test_token_never_printed_at_vvv(fresh_lab, run_module):
     tokens = [fresh_lab.az(zone)["token"] for zone in ("az1", "az2")]
     runs = [run_module("az1", "kfuse.failover.az_pause", fresh_lab.kube_args("az1"), verbosity=3),
-            run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), zone="lab-az1",
-                                                                   poll_interval=0.2), verbosity=3),
+            run_module("az2", "kfuse.failover.az_activate",
+                       dict(fresh_lab.url_args("az2"), zone="lab-az1", poll_interval=0.2), verbosity=3),
             run_module("az2", "kfuse.failover.az_activate", dict(fresh_lab.url_args("az2"), zone="lab-az9"),
                        verbosity=3)]
     assert [run.rc == 0 for run in runs] == [True, True, False], runs[-1].stdout[-3000:]

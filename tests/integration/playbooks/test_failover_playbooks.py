@@ -215,4 +215,3 @@ def lab_storage(lab):
     with open(lab.inventory, encoding="utf-8") as handle:
         import yaml  # pylint: disable=import-outside-toplevel
         return yaml.safe_load(handle)["all"]["children"]["kfuse_zones"]["vars"]["kfuse_cloud_storage"]
-
