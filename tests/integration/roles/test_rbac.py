@@ -28,7 +28,9 @@ SECRETS = ("kfuse-image-pull-credentials", "cloud-storage-secret", "kfuse-pg-cre
 ACCOUNT = "system:serviceaccount:kfuse-failover:kfuse-failover"
 
 
-@pytest.fixture(params=["per-zone", "shared"])
+# The per-zone lab only: the end-to-end playbook tests (tests/integration/playbooks) run as this ServiceAccount on
+# both topologies.
+@pytest.fixture(params=["per-zone"])
 def rbac_lab(request, tmp_path_factory):
     if LAB_DIR not in sys.path:
         sys.path.insert(0, LAB_DIR)
