@@ -15,6 +15,7 @@ import time
 
 import boto3
 import requests
+import yaml
 from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 
@@ -57,6 +58,11 @@ class LabView:
         self._aws = {"endpoint_url": s3["endpoint"], "region_name": s3["region"],
                      "aws_access_key_id": s3["access_key"], "aws_secret_access_key": s3["secret_key"]}
         self.bucket = s3["bucket"]
+
+    def inventory_vars(self):
+        """The group vars of kfuse_zones in the lab's inventory (kfuse_cloud_storage, credentials...)."""
+        with open(self.inventory, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)["all"]["children"]["kfuse_zones"]["vars"]
 
     # ---- the servers ---------------------------------------------------------------------------------------
 

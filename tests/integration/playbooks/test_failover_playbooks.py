@@ -141,8 +141,9 @@ def test_backup_drill_then_emergency_failover(per_zone_lab, tmp_path):
 
 def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_run_continues(per_zone_lab, tmp_path):
     lab = per_zone_lab
-    journal = {"cloud_storage": lab_storage(lab), "storage_credentials": {"access_key": lab.info["s3"]["access_key"],
-                                                                          "secret_key": lab.info["s3"]["secret_key"]}}
+    group_vars = lab.inventory_vars()
+    journal = {"cloud_storage": group_vars["kfuse_cloud_storage"],
+               "storage_credentials": group_vars["kfuse_storage_credentials"]}
     holder = lab.run_module("kfuse.failover.journal", dict(journal, action="begin", operation="upgrade",
                                                            source="az1", target="az2", holder="ops@bastion"), tmp_path)
     assert holder.rc == 0, holder.stdout[-3000:]
@@ -209,9 +210,3 @@ def test_bad_request_fails_before_any_change(per_zone_lab, tmp_path):
         assert run.rc != 0
         assert expected in run.stdout, run.stdout[-2000:]
     assert lab.snapshot() == before
-
-
-def lab_storage(lab):
-    with open(lab.inventory, encoding="utf-8") as handle:
-        import yaml  # pylint: disable=import-outside-toplevel
-        return yaml.safe_load(handle)["all"]["children"]["kfuse_zones"]["vars"]["kfuse_cloud_storage"]

@@ -30,7 +30,6 @@ import time
 
 import pytest
 import requests
-import yaml
 
 from e2e_support import LabView, lab_running, labctl, wait_for
 
@@ -130,14 +129,9 @@ def check_final(lab, active):
     return seen
 
 
-def inventory_vars(lab):
-    with open(lab.inventory, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)["all"]["children"]["kfuse_zones"]["vars"]
-
-
 def closed_port_storage(lab):
     """The inventory's kfuse_cloud_storage with its endpoint on a 127.0.0.1 port nobody listens on."""
-    return dict(inventory_vars(lab)["kfuse_cloud_storage"], endpoint_url="http://127.0.0.1:%d" % labctl.free_port())
+    return dict(lab.inventory_vars()["kfuse_cloud_storage"], endpoint_url="http://127.0.0.1:%d" % labctl.free_port())
 
 
 # ---- reading a run ---------------------------------------------------------------------------------------------
@@ -366,7 +360,7 @@ def _lineage_failover(m, lab):
     # 2. Only the journal's bucket unreachable: the journal's begin stops the run before any change.
     journal = m.row(extra, "journal (begin)", "bucket unreachable (journal storage only)")
     bad = {"cloud_storage": closed_port_storage(lab),
-           "storage_credentials": inventory_vars(lab)["kfuse_storage_credentials"]}
+           "storage_credentials": lab.inventory_vars()["kfuse_storage_credentials"]}
     run = m.run(dict(extra, kfuse_journal_storage=bad), "bucket-journal")
     message = fails_at(run, "Journal | Take the run lock", "lock.json")
     assert lab.snapshot() == before, "a run stopped by the journal changed the lab"
@@ -618,8 +612,8 @@ def test_rto_prediction_with_the_bucket_unreachable(matrix):  # pylint: disable=
         pytest.skip("the matrix did not leave az1 active with a free lock")
     extra = FAILOVER
     row = m.row(extra, "readiness", "bucket unreachable for the RTO prediction only")
-    good = inventory_vars(lab)["kfuse_cloud_storage"]
-    storage = {"cloud_storage": good, "storage_credentials": inventory_vars(lab)["kfuse_storage_credentials"]}
+    good = lab.inventory_vars()["kfuse_cloud_storage"]
+    storage = {"cloud_storage": good, "storage_credentials": lab.inventory_vars()["kfuse_storage_credentials"]}
     try:
         run = m.run(dict(extra, kfuse_cloud_storage=closed_port_storage(lab), preflight_cloud_storage=good,
                          kfuse_journal_storage=storage), "readiness-bucket")

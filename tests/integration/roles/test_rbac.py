@@ -17,14 +17,13 @@ import sys
 import pytest
 import yaml
 from kubernetes import client as kube_client
-from kubernetes import config as kube_config
 from kubernetes.client.rest import ApiException
 
 from ansible_run import REPO, TOOLS_BIN, VENV_BIN, run_ansible
+from chain_support import api, check_chain_result
 
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 CHAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain.yml")
-SECRETS = ("kfuse-image-pull-credentials", "cloud-storage-secret", "kfuse-pg-credentials")
 ACCOUNT = "system:serviceaccount:kfuse-failover:kfuse-failover"
 
 
@@ -40,12 +39,6 @@ def rbac_lab(request, tmp_path_factory):
                             rbac=True) as info:
         os.environ["HELM_REGISTRY_CONFIG"] = info["paths"]["helm_registry_config"]
         yield info
-
-
-def api(info, zone, kubeconfig="kubeconfig"):
-    """An ApiClient for ``zone``'s cluster: the lab admin's, or with kubeconfig="failover_kubeconfig" the SA's."""
-    return kube_config.new_client_from_config(config_file=info["paths"][kubeconfig],
-                                              context=info["kube"][zone]["context"])
 
 
 def inventory(info):
@@ -99,19 +92,9 @@ def test_roles_run_with_least_privilege(rbac_lab, tmp_path, capsys):
 
     # the chain as test_role_chain.py runs it, without the check-mode pass
     run = playbook(info, tmp_path, CHAIN, "-e", "chain_source=az1", "-e", "chain_target=az2")
-    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    facts = {name: result for name, host, result in run.results("az2") if "ansible_facts" in result}
-    preflight = [r for n, r in facts.items() if "Sum up" in n][0]["ansible_facts"]["preflight_result"]
-    assert preflight["ok"] and preflight["chart_version"] == "3.4.2", preflight["checks"]
-
     # what it did, read as the admin
-    core = kube_client.CoreV1Api(api(info, "az2"))
+    core = check_chain_result(info, run)
     namespace = info["kube"]["az2"]["namespace"]
-    source = kube_client.CoreV1Api(api(info, "az1"))
-    for name in SECRETS:
-        assert core.read_namespaced_secret(name, namespace).data == \
-            source.read_namespaced_secret(name, info["kube"]["az1"]["namespace"]).data
-    assert core.read_namespaced_config_map("kfuse-version", namespace).data["version"] == "3.4.2"
     status = playbook(info, tmp_path, os.path.join(REPO, "extensions", "molecule", "ingress", "verify.yml"),
                       timeout=300)
     assert status.rc == 0, status.stdout[-3000:]

@@ -12,10 +12,10 @@ import pytest
 from kubernetes import client as kube_client
 
 from ansible_run import REPO, VENV_BIN, run_ansible
+from chain_support import api, check_chain_result
 
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 CHAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain.yml")
-SECRETS = ("kfuse-image-pull-credentials", "cloud-storage-secret", "kfuse-pg-credentials")
 
 
 @pytest.fixture(params=["per-zone", "shared"])
@@ -26,12 +26,6 @@ def topology_lab(request, tmp_path_factory):
 
     with labctl.running_lab(str(tmp_path_factory.mktemp("chain-" + request.param)), topology=request.param) as info:
         yield info
-
-
-def api(info, zone):
-    from kubernetes import config as kube_config  # pylint: disable=import-outside-toplevel
-    return kube_config.new_client_from_config(config_file=info["paths"]["kubeconfig"],
-                                              context=info["kube"][zone]["context"])
 
 
 def snapshot(info):
@@ -65,18 +59,8 @@ def test_roles_chain_on_the_lab(topology_lab, tmp_path):
 
     run = run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory, CHAIN] + env_vars,
                       tmp_path, timeout=900)
-    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    facts = {name: result for name, host, result in run.results("az2") if "ansible_facts" in result}
-    preflight = [r for n, r in facts.items() if "Sum up" in n][0]["ansible_facts"]["preflight_result"]
-    assert preflight["ok"] and preflight["chart_version"] == "3.4.2"
-
-    core = kube_client.CoreV1Api(api(info, "az2"))
+    core = check_chain_result(info, run)
     namespace = info["kube"]["az2"]["namespace"]
-    source = kube_client.CoreV1Api(api(info, "az1"))
-    for name in SECRETS:
-        assert core.read_namespaced_secret(name, namespace).data == \
-            source.read_namespaced_secret(name, info["kube"]["az1"]["namespace"]).data
-    assert core.read_namespaced_config_map("kfuse-version", namespace).data["version"] == "3.4.2"
     ready = [n for n in core.list_node(label_selector="eks.amazonaws.com/nodegroup=kfuse-az2").items
              if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)]
     assert len(ready) == 3
