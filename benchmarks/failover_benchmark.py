@@ -4,7 +4,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Failover benchmark: the lab failover az1 -> az2 with fixed simulated delays, wall time vs the critical path.
 
-Usage: ``.venv/bin/python benchmarks/failover_benchmark.py [--node-delay 120] [--rehydrate-rate 2] [--no-sequential]``
+Usage: ``.venv/bin/python benchmarks/failover_benchmark.py [--node-delay 120] [--rehydrate-rate 2] [--no-sequential]
+[--keep-reports DIR]``
 
 For each mode (``overlap``: the playbook as shipped; ``sequential``: ``-e kfuse_overlap=false``, every step after
 the previous one), a fresh per-zone lab is started with the given delays, ``failover.yml`` runs once with the
@@ -26,6 +27,7 @@ compare ratios from the same run rather than seconds across runs.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,6 +101,7 @@ def main(argv=None):
     parser.add_argument("--rehydrate-rate", type=float, default=2.0, help="segments per second rehydrated")
     parser.add_argument("--poll", type=float, default=2.0, help="kfuse_poll_interval of the run")
     parser.add_argument("--no-sequential", action="store_true", help="skip the sequential comparison run")
+    parser.add_argument("--keep-reports", metavar="DIR", help="copy each run's report (JSON and HTML) into DIR")
     args = parser.parse_args(argv)
 
     rows = []
@@ -111,6 +114,8 @@ def main(argv=None):
             with labctl.running_lab(state_dir, node_delay=args.node_delay,
                                     simulator_args=["--rehydrate-rate", str(args.rehydrate_rate)]):
                 wall, report, record = run_failover(state_dir, report_dir, args.poll, mode == "sequential")
+            if args.keep_reports:
+                shutil.copytree(report_dir, os.path.join(args.keep_reports, mode), dirs_exist_ok=True)
         segments = rehydrated_segments(record)
         critical = args.node_delay + segments / args.rehydrate_rate
         rows.append((mode, wall, critical, segments, report, overhead(report, wall, args.poll)))

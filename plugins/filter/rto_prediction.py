@@ -16,8 +16,9 @@ description:
   - Input - run records of the journal (M(kfuse.failover.journal) C(action=read) with C(run_id), its RV(kfuse.failover.journal#module:run)).
     Runs that did not succeed, and operations other than V(failover) and V(failback), are left out.
   - Each step's time is its C(finished) less its C(started) (the previous checkpoint). The prediction takes, per step,
-    the median over the runs - C(secrets), C(node_group) and C(kloudfuse) (preparing the target), C(pause),
-    C(activate), C(ingress).
+    the median over the runs - C(secrets), C(backup) (the source's config backup, collected while the nodes boot;
+    absent from emergency runs), C(node_group) and C(kloudfuse) (preparing the target), C(pause), C(activate),
+    C(ingress). The checkpoints follow each other, so their sum is the time from the run lock to the traffic switch.
   - The activation is predicted from the rehydration rate seen in those runs (segments rehydrated, the C(activate)
     checkpoint's C(progress.total), over its time) times the segments the target lacks now, when both are known;
     else it is the median of the activations seen.
@@ -57,7 +58,9 @@ from datetime import datetime
 
 from ansible.errors import AnsibleFilterError
 
-PREDICTED_STEPS = ('secrets', 'node_group', 'kloudfuse', 'pause', 'activate', 'ingress')
+PREDICTED_STEPS = ('secrets', 'backup', 'node_group', 'kloudfuse', 'pause', 'activate', 'ingress')
+# Not in every run (emergency runs take no backup of the source): no note when never seen.
+OPTIONAL_STEPS = ('backup',)
 OPERATIONS = ('failover', 'failback')
 
 
@@ -114,7 +117,7 @@ def rto_prediction(records, segments_missing=None, runs=5):
         steps['activate'] = round(max(0, int(segments_missing)) / result['rehydration_rate'], 1)
     result['steps'] = steps
     result['traffic_seconds'] = round(sum(steps.values()), 1)
-    missing = [name for name in PREDICTED_STEPS if name not in steps]
+    missing = [name for name in PREDICTED_STEPS if name not in steps and name not in OPTIONAL_STEPS]
     result['note'] = 'median of %d run(s)%s%s' % (
         len(usable),
         '; activation from %s missing segments at %s segments/s' % (segments_missing, result['rehydration_rate'])

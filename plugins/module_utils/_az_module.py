@@ -18,7 +18,6 @@ import urllib.parse
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.kfuse.failover.plugins.module_utils import az_service
-from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._az_status import (
     STATES,
     STATUS_MAP_PATHS,
@@ -92,6 +91,13 @@ def status_summary(status):
     }
 
 
+def _kube():
+    """The Kubernetes helpers, imported only for reach=kube: the kubernetes library takes about half a second to
+    import, paid by every az-service call of a failover (and every retry of its status loops) otherwise."""
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    return kube
+
+
 class AzServiceModule(KfuseModule):
     """The module base (KfuseModule) with the az-service connection options, their checks and a client factory."""
 
@@ -162,6 +168,7 @@ class AzServiceModule(KfuseModule):
                                       'allow_insecure_token=true' % parsed.hostname)
                 self.warn('token is sent over plain http to %s (allow_insecure_token=true)' % parsed.hostname)
         else:
+            kube = _kube()
             if not kube.HAS_KUBERNETES:
                 self.fail_json(msg=missing_required_lib('kubernetes'), exception=kube.KUBERNETES_IMPORT_ERROR)
             port = self.kube_option('service_port')
@@ -195,6 +202,7 @@ class AzServiceModule(KfuseModule):
 
     def _open_relay(self):
         """Start a port-forward relay to the az-service pod; returns the local base URL."""
+        kube = _kube()
         api_client = kube.new_api_client(self.params['kubeconfig'], self.params['context'])
         core_v1 = kube.k8s_client.CoreV1Api(api_client)
         namespace = self.kube_option('namespace')

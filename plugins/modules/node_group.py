@@ -172,6 +172,12 @@ options:
       - Also bounds the wait for a busy group before the change and the retries of transient errors.
     default: 900
   poll_interval:
+    description:
+      - Seconds between two looks at the provider and the Nodes. While the group is busy before the change, the
+        interval grows while nothing changes (x1.5 per poll, up to four times this value, at most 60 seconds).
+      - The wait for the Ready nodes polls at this interval throughout, so the end of the longest wait of a
+        failover is seen within one interval.
+    type: float
     default: 5
   node_selector:
     description:

@@ -189,10 +189,13 @@ class NodeGroupTask:
         return plan_sizes(state.sizes, request.size, request.min_size, request.max_size,
                           bounded=self.provider.bounded, group=self.provider.describe())
 
-    def _waiter(self, fetch, is_done, summarize, what, failure=None):
+    def _waiter(self, fetch, is_done, summarize, what, failure=None, steady=False):
         interval = self.request.poll_interval
+        # steady: every poll_interval, never slower - for the Ready-nodes wait, the longest of a failover, whose end
+        # should be seen at once; its reads (one provider describe, one Node list) are cheap.
+        max_interval = interval if steady else min(MAX_POLL_INTERVAL, max(interval, interval * 4))
         return Waiter(fetch, is_done, timeout=max(0.0, self.deadline - self.clock()), interval=interval,
-                      max_interval=min(MAX_POLL_INTERVAL, max(interval, interval * 4)), summarize=summarize,
+                      max_interval=max_interval, summarize=summarize,
                       failure=failure, is_transient=is_transient, what=what, clock=self.clock, sleep=self.sleep)
 
     def wait_changeable(self):
@@ -243,7 +246,7 @@ class NodeGroupTask:
 
     def wait_for_nodes(self, change_id):
         waiter = self._waiter(lambda: self._observe(change_id), self._done, self._summary, self._what(),
-                              failure=lambda observation: observation['progress'].failure)
+                              failure=lambda observation: observation['progress'].failure, steady=True)
         return waiter.run()
 
     # -- the run -----------------------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ def test_failover_then_failback(topology_lab, tmp_path):
     assert lab.journal("lock.json")["held"] is False
     record = lab.journal("runs/%s.json" % state["last_run_id"])
     assert [step["name"] for step in record["steps"]] == \
-        ["secrets", "node_group", "kloudfuse", "backup", "pause", "activate", "ingress", "resume", "cold_standby"]
-    assert record["steps"][3]["status"] == "done", record["steps"][3]  # the source's config backup
+        ["secrets", "backup", "node_group", "kloudfuse", "pause", "activate", "ingress", "resume"]
+    assert record["steps"][1]["status"] == "done", record["steps"][1]  # the source's config backup
 
     report = report_of(reports, "failover")
     assert report["outcome"] == "succeeded"
@@ -164,7 +164,7 @@ def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_
     # SIGKILL the failover once the target's node group is up; the re-run continues from there
     process = lab.start("failover.yml", tmp_path, FAILOVER)
     try:
-        wait_for(lambda: (lab.journal("lock.json") or {}).get("step") in ("node_group", "kloudfuse", "backup"),
+        wait_for(lambda: (lab.journal("lock.json") or {}).get("step") in ("node_group", "kloudfuse"),
                  "the run to checkpoint its node group", timeout=300)
     finally:
         os.killpg(process.pid, signal.SIGKILL)

@@ -18,17 +18,18 @@ def step(name, start, seconds, status='done', detail=None):
 
 def run(run_id, activate=20, total=100, outcome='succeeded', operation='failover', started='2026-12-01T10:00:00Z'):
     return {'run_id': run_id, 'operation': operation, 'outcome': outcome, 'started': started,
-            'steps': [step('secrets', 0, 5), step('node_group', 5, 60), step('kloudfuse', 65, 30),
-                      step('backup', 95, 1), step('pause', 96, 2),
+            'steps': [step('secrets', 0, 5), step('backup', 5, 1), step('node_group', 6, 59), step('kloudfuse', 65, 30),
+                      step('pause', 95, 3),
                       step('activate', 98, activate, detail={'progress': {'done': total, 'total': total}}),
                       step('ingress', 98 + activate, 8), step('resume', 106 + activate, 1)]}
 
 
 def test_medians_of_the_steps_and_the_sum_to_traffic():
     found = rto_prediction([run('a', activate=20), run('b', activate=40), run('c', activate=30)])
-    assert found['steps'] == {'secrets': 5, 'node_group': 60, 'kloudfuse': 30, 'pause': 2, 'activate': 30,
-                              'ingress': 8}
-    assert found['traffic_seconds'] == 135
+    assert found['steps'] == {'secrets': 5, 'backup': 1, 'node_group': 59, 'kloudfuse': 30, 'pause': 3,
+                              'activate': 30, 'ingress': 8}
+    assert found['traffic_seconds'] == 136
+    assert 'no time seen' not in found['note']
     assert found['rehydration_rate'] == 3.33  # 100 segments in 30 s (median of 5, 2.5, 3.33)
     assert found['based_on'] == ['a', 'b', 'c']
 
@@ -37,6 +38,13 @@ def test_the_activation_scales_with_the_segments_the_target_lacks():
     found = rto_prediction([run('a', activate=20, total=100)], segments_missing=400)
     assert found['steps']['activate'] == 80  # 400 segments at 5/s
     assert '400 missing segments' in found['note']
+
+
+def test_a_run_without_a_backup_step_predicts_without_it():
+    emergency = run('e')
+    emergency['steps'] = [entry for entry in emergency['steps'] if entry['name'] != 'backup']
+    found = rto_prediction([emergency])
+    assert 'backup' not in found['steps'] and 'no time seen' not in found['note']
 
 
 def test_failed_runs_drills_and_old_runs_are_left_out():

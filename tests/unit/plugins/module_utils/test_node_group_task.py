@@ -54,6 +54,17 @@ def test_scale_up_from_zero_waits_for_ready_nodes_and_reports_progress():
     assert result['elapsed'] > 0
 
 
+def test_the_ready_nodes_wait_polls_at_the_interval_throughout():
+    # Nodes that take long to come (the longest wait of a failover): no backoff, so their readiness is seen within
+    # one interval, however long it took.
+    provider = FakeProvider(sizes=(0, 6, 0), settle_polls=1)
+    clock = FakeClock()
+    counter = FakeCounter([(0, 0)] * 30 + [(3, 3)])
+    result = make_task(provider, counter, clock=clock, poll_interval=2.0).run()
+    assert result['nodes']['ready'] == 3
+    assert clock.slept and set(clock.slept) == {2.0}, clock.slept
+
+
 def test_same_sizes_change_nothing_and_still_wait():
     provider = FakeProvider(sizes=(3, 6, 3))
     counter = FakeCounter([(3, 2), (3, 3)])
