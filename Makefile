@@ -19,8 +19,8 @@ help:
 	@echo "make lint                ansible-lint --profile production (offline)"
 	@echo "make units               pytest tests/unit (fast loop)"
 	@echo "make units-ansible-test  ansible-test units on a staged copy"
-	@echo "make integration         pytest tests/integration (starts its own lab)"
-	@echo "make molecule            every role's molecule scenario on both lab topologies (MOLECULE_ARGS to narrow)"
+	@echo "make integration         pytest tests/integration on INTEGRATION_WORKERS=2 workers (starts its own labs)"
+	@echo "make molecule            every role's molecule scenario on both lab topologies, MOLECULE_JOBS=2 at once (MOLECULE_ARGS to narrow)"
 	@echo "make test                sanity lint units integration molecule, summary at the end"
 	@echo "make lab-up / lab-down   start / stop the local lab (state in $(LAB_STATE)/)"
 	@echo "make demo                lab-up, failover az1->az2, failback az2->az1, lab-down"
@@ -47,9 +47,14 @@ units: bootstrap
 units-ansible-test: bootstrap
 	bash hacking/units.sh
 
+# INTEGRATION_WORKERS pytest-xdist workers (1: none). An end-to-end test keeps about one core busy, so two workers
+# on two cores finish about 1.4x sooner. A directory's tests share a worker (its servers start once); a test with a
+# lab of its own goes to any worker (DirectoryScheduling in tests/integration/conftest.py).
+INTEGRATION_WORKERS ?= 2
+INTEGRATION_XDIST = $(if $(filter-out 0 1,$(INTEGRATION_WORKERS)),-n $(INTEGRATION_WORKERS),)
 integration: bootstrap controlplane
 	export $(CONTROLPLANE_BIN); PYTHONPATH=tests/lab:.build/collections ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
-	  $(VENV_BIN)/python -m pytest -q tests/integration $(PYTEST_ARGS)
+	  $(VENV_BIN)/python -m pytest -q $(INTEGRATION_XDIST) --durations=30 tests/integration $(PYTEST_ARGS)
 
 # Each role's scenario in extensions/molecule, on the per-zone and the shared lab (hacking/molecule.sh).
 MOLECULE_ARGS ?=

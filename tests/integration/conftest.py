@@ -10,10 +10,59 @@ import sys
 import pytest
 import requests
 import yaml
+from xdist.scheduler import LoadScopeScheduling
 
 from ansible_run import REPO, VENV_BIN, run_ansible
 
 LAB_DIR = os.path.join(REPO, "tests", "lab")
+# Modules whose tests each start a lab of their own (a function-scoped lab fixture) and the longest work units,
+# in the order pytest-xdist workers take them first: the longest first, so that the short ones fill the end.
+SPREAD_MODULES = ("tests/integration/playbooks/test_failover_playbooks.py", "tests/integration/roles/test_rbac.py",
+                  "tests/integration/roles/test_role_chain.py")
+OWN_LAB_FIXTURES = {"per_zone_lab", "topology_lab", "rbac_lab"}
+LONGEST_FIRST = ("tests/integration/playbooks/test_fault_matrix.py",) + SPREAD_MODULES
+# record_property(PRINTED, text), through the `show` fixture: text printed after the run (pytest-xdist does not
+# show a worker's stdout).
+PRINTED = "printed"
+
+
+class DirectoryScheduling(LoadScopeScheduling):
+    """pytest-xdist's unit of work (make integration runs two workers): a directory's tests, which share that
+    directory's session and module servers, so none starts twice; or one test of a SPREAD_MODULES module, which any
+    worker can take. Units go out in collection order (see pytest_collection_modifyitems)."""
+
+    def _split_scope(self, nodeid):
+        path = nodeid.split("::", 1)[0]
+        return nodeid if path in SPREAD_MODULES else os.path.dirname(path)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    config.option.loadscopereorder = False
+    return DirectoryScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """The longest modules first (LONGEST_FIRST, then collection order); a SPREAD_MODULES test must start its own
+    lab, or two workers would each start the servers it shares."""
+    def rank(item):
+        path = os.path.relpath(str(item.path), REPO)
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    for item in items:
+        if os.path.relpath(str(item.path), REPO) in SPREAD_MODULES and OWN_LAB_FIXTURES.isdisjoint(item.fixturenames):
+            raise pytest.UsageError("%s is in SPREAD_MODULES but uses none of %s" % (item.nodeid, OWN_LAB_FIXTURES))
+    items.sort(key=rank)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the tests handed to `show`: the fault matrix, the ServiceAccount's effective rules."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        texts = [value for name, value in getattr(report, "user_properties", ()) if name == PRINTED]
+        if texts and report.when == "call":
+            terminalreporter.write_sep("-", report.nodeid)
+            for text in texts:
+                terminalreporter.write_line(text)
 
 
 class Lab:
@@ -65,6 +114,12 @@ class Lab:
     def reset(self):
         for zone in self.zones:
             self._control(zone, "POST", "/_lab/reset")
+
+
+@pytest.fixture
+def show(record_property):
+    """show(text): the text is printed after the run under the test's name, also from a pytest-xdist worker."""
+    return lambda text: record_property(PRINTED, text)
 
 
 @pytest.fixture(scope="session")

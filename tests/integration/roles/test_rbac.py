@@ -69,7 +69,7 @@ def refused(call, *args, **kwargs):
     return 200
 
 
-def test_roles_run_with_least_privilege(rbac_lab, tmp_path, capsys):
+def test_roles_run_with_least_privilege(rbac_lab, tmp_path, show):
     info = rbac_lab
     hosts = inventory(info)
     # the roles get the SA's kubeconfig, which holds tokens only; the lab keeps its admin one
@@ -83,12 +83,10 @@ def test_roles_run_with_least_privilege(rbac_lab, tmp_path, capsys):
             {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         assert review.status.user_info.username == ACCOUNT
 
-    with capsys.disabled():
-        print("\n--- effective rules of %s (topology %s)" % (ACCOUNT, info["topology"]))
-        for zone in ("az1", "az2"):
-            for namespace in (info["kube"][zone]["namespace"], "ingress-" + zone):
-                print("# %s: kubectl auth can-i --list -n %s\n%s"
-                      % (info["kube"][zone]["context"], namespace, effective_rules(info, zone, namespace)))
+    show("\n".join(["--- effective rules of %s (topology %s)" % (ACCOUNT, info["topology"])] + [
+        "# %s: kubectl auth can-i --list -n %s\n%s" % (info["kube"][zone]["context"], namespace,
+                                                       effective_rules(info, zone, namespace))
+        for zone in ("az1", "az2") for namespace in (info["kube"][zone]["namespace"], "ingress-" + zone)]))
 
     # the chain as test_role_chain.py runs it, without the check-mode pass
     run = playbook(info, tmp_path, CHAIN, "-e", "chain_source=az1", "-e", "chain_target=az2")
@@ -143,8 +141,7 @@ def test_roles_run_with_least_privilege(rbac_lab, tmp_path, capsys):
         "delete a namespace": refused(sa_core.delete_namespace, namespace),
         "read a secret in default": refused(sa_core.read_namespaced_secret, "x", "default"),
     }
-    with capsys.disabled():
-        print("--- refused to %s: %s" % (ACCOUNT, ", ".join("%s %s" % (what, code) for what, code in attempts.items())))
+    show("--- refused to %s: %s" % (ACCOUNT, ", ".join("%s %s" % (what, code) for what, code in attempts.items())))
     assert all(code == 403 for code in attempts.values()), attempts
 
 

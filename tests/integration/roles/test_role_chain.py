@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The roles chained by hand on a fresh lab of each topology: preflight -> secrets -> node_group -> kloudfuse ->
+"""The roles chained by hand on a fresh shared-topology lab: preflight -> secrets -> node_group -> kloudfuse ->
 az-service hand-over -> ingress, then the lab's own state is checked: az2 runs kfuse 3.4.2 on its own Ready nodes
-with az1's secrets, is active, and is the only zone serving. A check-mode run first changes nothing."""
+with az1's secrets, is active, and is the only zone serving. A check-mode run first changes nothing.
+The same chain runs on the per-zone lab in test_rbac.py, as the failover's ServiceAccount."""
 
 import os
 import sys
@@ -18,7 +19,7 @@ LAB_DIR = os.path.join(REPO, "tests", "lab")
 CHAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain.yml")
 
 
-@pytest.fixture(params=["per-zone", "shared"])
+@pytest.fixture(params=["shared"])
 def topology_lab(request, tmp_path_factory):
     if LAB_DIR not in sys.path:
         sys.path.insert(0, LAB_DIR)
