@@ -2,10 +2,10 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles as ServiceAccount kfuse-failover with only extensions/rbac/kfuse-failover-rbac.yml (docs/rbac.md), on a
-fresh lab of each topology started with rbac=True: the chain of test_role_chain.py succeeds; the kloudfuse role's
+fresh per-zone lab started with rbac=True: the chain of test_role_chain.py succeeds; the kloudfuse role's
 hard paths (a stale release lock broken, a stuck revision deleted, an upgrade that deletes the fixed-name Jobs) and
 an az-service call through port-forward succeed too; and what the failover does not need is refused with 403.
-The ServiceAccount's effective rules are printed for each namespace it works in."""
+The ServiceAccount's effective rules for each namespace it works in are printed after the run (`show`)."""
 
 import base64
 import gzip
