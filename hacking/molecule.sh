@@ -28,11 +28,11 @@ export ANSIBLE_COLLECTIONS_PATH="$here/.build/collections"
 export KFUSE_CONTROLPLANE_BIN="${KFUSE_CONTROLPLANE_BIN:-$(bash hacking/build_controlplane.sh)}"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-# One scenario on one topology, on a lab of its own; the verdict goes to <state>/verdict.
+# One scenario on one topology, on a lab of its own in <state>; the verdict goes to <state>/verdict.
 run_one() {
   local scenario=$1 topology=$2 start outcome
   export KFUSE_LAB_TOPOLOGY=$topology
-  export KFUSE_LAB_STATE="$here/tests/output/molecule/$scenario-$topology"
+  export KFUSE_LAB_STATE=$3
   export MOLECULE_EPHEMERAL_DIRECTORY="$KFUSE_LAB_STATE/molecule"
   mkdir -p "$MOLECULE_EPHEMERAL_DIRECTORY"
   # molecule links the lab's inventory before prepare writes it: start from an empty one
@@ -46,41 +46,40 @@ run_one() {
   echo "$scenario $topology: $outcome in $(( $(date +%s) - start )) s" > "$KFUSE_LAB_STATE/verdict"
 }
 
-declare -A log_of=() name_of=()
+declare -A state_of=()  # the runs under way, by PID
 runs=()
 set -m  # each run in a process group of its own, so that an interrupt stops the whole of it
 # shellcheck disable=SC2317  # run by the trap below
 stop_all() {
   trap - INT TERM
-  for pid in "${!log_of[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${!state_of[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   wait || true
   for state in "${runs[@]}"; do .venv/bin/python tests/lab/labctl.py down --state-dir "$state" >/dev/null 2>&1 || true; done
   exit 130
 }
 trap stop_all INT TERM
 finish() {  # print a finished run's output and verdict
-  local pid=$1
-  cat "${log_of[$pid]}"
-  echo "=== ended: ${name_of[$pid]} ($(cat "$(dirname "${log_of[$pid]}")/verdict" 2>/dev/null || echo "no verdict"))"
-  unset "log_of[$pid]"
+  local state=${state_of[$1]}
+  cat "$state/molecule.log"
+  echo "=== ended: $(basename "$state") ($(cat "$state/verdict" 2>/dev/null || echo "no verdict"))"
+  unset "state_of[$1]"
 }
 for scenario in "${scenarios[@]}"; do
   for topology in "${topologies[@]}"; do
-    while (( ${#log_of[@]} >= jobs_max )); do
+    while (( ${#state_of[@]} >= jobs_max )); do
       wait -n -p ended || true
       finish "$ended"
     done
     state="$here/tests/output/molecule/$scenario-$topology"
     mkdir -p "$state"
     rm -f "$state/verdict"
-    run_one "$scenario" "$topology" > "$state/molecule.log" 2>&1 &
-    log_of[$!]="$state/molecule.log"
-    name_of[$!]="$scenario $topology"
+    run_one "$scenario" "$topology" "$state" > "$state/molecule.log" 2>&1 &
+    state_of[$!]=$state
     runs+=("$state")
     echo "=== started: $scenario $topology (output in $state/molecule.log)"
   done
 done
-while (( ${#log_of[@]} > 0 )); do
+while (( ${#state_of[@]} > 0 )); do
   wait -n -p ended || true
   finish "$ended"
 done

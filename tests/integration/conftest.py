@@ -45,14 +45,13 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_collection_modifyitems(items):
     """The longest modules first (LONGEST_FIRST, then collection order); a SPREAD_MODULES test must start its own
     lab, or two workers would each start the servers it shares."""
-    def rank(item):
-        path = os.path.relpath(str(item.path), REPO)
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
+    rank = {}
     for item in items:
-        if os.path.relpath(str(item.path), REPO) in SPREAD_MODULES and OWN_LAB_FIXTURES.isdisjoint(item.fixturenames):
+        path = os.path.relpath(str(item.path), REPO)
+        if path in SPREAD_MODULES and OWN_LAB_FIXTURES.isdisjoint(item.fixturenames):
             raise pytest.UsageError("%s is in SPREAD_MODULES but uses none of %s" % (item.nodeid, OWN_LAB_FIXTURES))
-    items.sort(key=rank)
+        rank[item] = LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank.get)
 
 
 def pytest_terminal_summary(terminalreporter):

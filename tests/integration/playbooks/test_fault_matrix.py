@@ -19,7 +19,8 @@ run's ingress step is done. After the last run of a lineage: exactly the new zon
 DNS), the run lock is free, state.json names it, and the run record counts one resume per continuing run.
 
 The matrix (step x fault -> outcome) is printed in pytest's summary after the run (the `show` fixture) and
-written to fault-matrix.txt in the module's temporary directory. A product bug found here is a FINDING row and its test ends in pytest.xfail.
+written to fault-matrix.txt in the module's temporary directory. A product bug found here is a FINDING row and its
+test ends in pytest.xfail.
 """
 
 import concurrent.futures
