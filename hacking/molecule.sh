@@ -88,6 +88,10 @@ failed=0
 for state in "${runs[@]}"; do
   verdict=$(cat "$state/verdict" 2>/dev/null || echo "$(basename "$state"): FAILED (no verdict)")
   echo "$verdict"
-  [[ "$verdict" == *": passed in "* ]] || failed=1
+  [[ "$verdict" == *": passed in "* ]] && continue
+  failed=1
+  # A long log scrolls the cause out of sight: repeat the lines that say why, next to the verdict.
+  grep -E -A 12 'fatal: |FAILED! |ERROR |CRITICAL |Traceback ' "$state/molecule.log" | grep -v '^INFO ' | tail -n 40 \
+    | sed 's/^/    /' || true
 done
 exit $failed
