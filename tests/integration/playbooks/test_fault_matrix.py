@@ -10,8 +10,9 @@ after acting, holding an answer past the client's timeout once, the bucket unrea
 (with its module processes) at the step. Each case must end in the right state or stop with a message naming the
 step, and the next run must continue the journal's run past the step.
 
-To fit one lab and a quarter of an hour on two cores, the cases are chained in two run lineages, one per direction
-(failover az1 -> az2, then failback az2 -> az1 with kfuse_operation=failback): the run after a faulted run is both
+To fit one lab and about twenty minutes on two cores, the cases are chained in three run lineages (failover az1 ->
+az2, failback az2 -> az1 with kfuse_operation=failback, then failover az1 -> az2 again for the steps before the
+pause, from a cold standby whose node group is at zero): the run after a faulted run is both
 the re-run of that case (it must continue the journal's run and get past the faulted step) and the faulted run of
 the next case; the last run of a lineage has no persistent fault and must complete. After every run: never both
 zones consuming, the target never gets traffic unless it is active, and the old source keeps traffic only until the
@@ -144,7 +145,12 @@ def results_of(run, marker):
 
 def step_outcome(run, step):
     """failed / changed / ok / skipped / not reached, for the task(s) that do the step."""
-    found = results_of(run, STEP_TASKS[step])
+    return outcome_of(run, STEP_TASKS[step])
+
+
+def outcome_of(run, marker):
+    """failed / changed / ok / skipped / not reached, for the task(s) whose name holds marker."""
+    found = results_of(run, marker)
     if not found:
         return "not reached"
     for key in ("failed", "changed"):
@@ -332,6 +338,7 @@ def test_fault_matrix(matrix):  # pylint: disable=redefined-outer-name
     try:
         _lineage_failover(m, lab)
         _lineage_failback(m, lab)
+        _lineage_early_steps(m, lab)
     except BaseException:
         for row in m.rows:
             if row.verdict == "running":
@@ -601,6 +608,110 @@ def _lineage_failback(m, lab):
         pause_kill.number, resume_timeout.number, describe(seen)))
 
 
+def _lineage_early_steps(m, lab):
+    """az1 -> az2 again, from a cold standby (az2's node group at zero, its secrets gone): SIGKILL while the target's
+    nodes boot, SIGKILL once the secrets are copied, SIGKILL as the kloudfuse step starts, then the run that
+    completes with the pause's first request held past the client's timeout and the ingress step's status reads
+    dropped twice."""
+    extra = FAILOVER
+    secret = "kfuse-pg-credentials"
+    lab.aws("eks").update_nodegroup_config(clusterName=lab.info["node_groups"]["az2"]["cluster"],
+                                           nodegroupName=lab.info["node_groups"]["az2"]["name"],
+                                           scalingConfig={"desiredSize": 0})
+    wait_for(lambda: not lab.ready_nodes("az2"), "az2's nodes to go", timeout=120)
+    for name in ("kfuse-image-pull-credentials", "cloud-storage-secret", secret):
+        lab.delete_secret("az2", name)
+
+    # 15. SIGKILL once the target's node group is asked for its nodes (the scale runs on in the background).
+    nodes_kill = m.row(extra, "node group", "SIGKILL once the target's node group is asked to scale up")
+    killed = m.run_and_kill(extra, lambda: lab.node_group_size("az2") > 0, "az2's node group to be scaled up")
+    seen = check_interim(lab, extra, ingress_done=False)
+    assert seen["state"]["az1"] == "active" and seen["consuming"] == ["az1"] and seen["serving"] == ["az1"], describe(seen)
+    nodes_kill.first = "killed %.0f s in, lock at step %s" % (killed["seconds"], killed["lock_step"] or "- (begun)")
+    nodes_kill.after = describe(seen) + "; az2's group asked for %d nodes" % lab.node_group_size("az2")
+    nodes_kill.seconds = killed["seconds"]
+
+    # 16. Re-run: SIGKILL once a secret is back in the target (the secrets step has not checkpointed yet).
+    secrets_kill = m.row(extra, "secrets", "SIGKILL once a secret is copied into the target")
+    killed = m.run_and_kill(extra, lambda: _has_secret(lab, "az2", secret), "%s to be copied into az2" % secret)
+    seen = check_interim(lab, extra, ingress_done=False)
+    assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
+    nodes_kill.rerun = "continued the run (killed again at the secrets step, see #%d)" % (nodes_kill.number + 1)
+    nodes_kill.verdict = "ok"
+    secrets_kill.first = "killed %.0f s in, lock at step %s" % (killed["seconds"], killed["lock_step"] or "- (begun)")
+    secrets_kill.after = describe(seen)
+    secrets_kill.seconds = killed["seconds"]
+
+    # 17. Re-run: SIGKILL as the kloudfuse step starts (right after the secrets checkpoint).
+    kloudfuse_kill = m.row(extra, "kloudfuse", "SIGKILL as the kloudfuse step starts (secrets checkpointed)")
+    killed = m.run_and_kill(extra, lambda: (lab.journal("lock.json") or {}).get("step") == "secrets",
+                            "the secrets to be checkpointed")
+    seen = check_interim(lab, extra, ingress_done=False)
+    assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
+    secrets_kill.rerun = "continued the run; secrets checkpointed (then killed, see #%d)" % kloudfuse_kill.number
+    secrets_kill.verdict = "ok"
+    kloudfuse_kill.first = "killed %.0f s in, lock at step %s" % (killed["seconds"], killed["lock_step"])
+    kloudfuse_kill.after = describe(seen)
+    kloudfuse_kill.seconds = killed["seconds"]
+
+    # 18. Re-run: the pause's first request to az1 held past the client's timeout (once), and at the ingress step
+    # two connections to az2's GET /status dropped; completes.
+    pause_timeout = m.row(extra, "pause", "timeout: the pause step's first request held %d s (client timeout 30 s), "
+                                          "once" % HOLD)
+    ingress_drop = m.row(extra, "ingress", "drop: 2 connections to the target's GET /status dropped at the ingress "
+                                           "step (transient)")
+    takeovers = (lab.journal("lock.json") or {}).get("taken_over", 0)
+    state = {"dropped": False}
+
+    def drop_at_ingress():
+        if not state["dropped"] and (lab.journal("lock.json") or {}).get("step") == "activate":
+            lab.az_faults("az2", drop=[{"path": "/status", "method": "GET", "count": 2}])
+            state["dropped"] = True
+        return False
+
+    def hold_then_drop(future):
+        held = m.hold_next_request("az1")(future)
+        wait_for(lambda: drop_at_ingress() or future.done(), "the activation to be checkpointed",
+                 timeout=TRIGGER_TIMEOUT, interval=0.2)
+        return held
+
+    run, held = m.run_with_trigger(
+        extra, lambda: (lab.journal("lock.json") or {}).get("step") == "kloudfuse"
+        and (lab.journal("lock.json") or {}).get("taken_over", 0) > takeovers,
+        "the kloudfuse step to be checkpointed", hold_then_drop, "pause-timeout-ingress-drop")
+    dropped_left = sim_get(lab, "az2", "/_lab/faults")["drop"]
+    clear_faults(lab)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert continued(run), begin_message(run)
+    assert (held["method"], held["path"]) in (("GET", "/status"), ("POST", "/pause")), held
+    assert state["dropped"] and dropped_left == [], "the two drops at the ingress step were not both met: %s" % dropped_left
+    seen = check_final(lab, "az2")
+    record = lab.journal("runs/%s.json" % (lab.journal("state.json") or {})["last_run_id"])
+    assert record["outcome"] == "succeeded" and len(record["resumes"]) == 3, (record["outcome"], record["resumes"])
+    kloudfuse_kill.rerun = "continued the run; kloudfuse step: %s" % outcome_of(run, "Kloudfuse | helm upgrade")
+    kloudfuse_kill.verdict = "ok"
+    pause_timeout.first = ("held %s %s timed out and was retried: az1 paused in the same run (pause task: %s)"
+                           % (held["method"], held["path"], step_outcome(run, "pause")))
+    pause_timeout.rerun = "n/a (no failure)"
+    pause_timeout.after = "az1 paused (then the run went on, see #%d)" % ingress_drop.number
+    pause_timeout.verdict = "ok"
+    ingress_drop.first = "both drops retried, traffic moved to az2 in the same run; run succeeded (%.0f s)" % run.seconds
+    ingress_drop.rerun = "n/a (no failure); run record: %d resumes" % len(record["resumes"])
+    ingress_drop.after = describe(seen)
+    ingress_drop.verdict = "ok"
+    pause_timeout.seconds = ingress_drop.seconds = run.seconds
+    m.notes.append("#%d-#%d (early-steps lineage) ended with: %s" % (
+        nodes_kill.number, ingress_drop.number, describe(seen)))
+
+
+def _has_secret(lab, zone, name):
+    try:
+        lab.secret_data(zone, name)
+    except Exception:  # pylint: disable=broad-exception-caught  # a 404 until the secrets step copies it
+        return False
+    return True
+
+
 def test_rto_prediction_with_the_bucket_unreachable(matrix, show):  # pylint: disable=redefined-outer-name
     """Readiness (the RTO prediction, 'reads only; never fails the run') with the segment counts unreadable: the
     bucket (kfuse_cloud_storage) on a closed port while the preflight and the journal still reach it. The last
@@ -613,9 +724,11 @@ def test_rto_prediction_with_the_bucket_unreachable(matrix, show):  # pylint: di
 
 def _rto_prediction_with_the_bucket_unreachable(m):
     lab = m.lab
-    if (lab.journal("state.json") or {}).get("active_zone") != "az1" or (lab.journal("lock.json") or {}).get("held"):
-        pytest.skip("the matrix did not leave az1 active with a free lock")
-    extra = FAILOVER
+    active = (lab.journal("state.json") or {}).get("active_zone")
+    if active not in ZONES or (lab.journal("lock.json") or {}).get("held"):
+        pytest.skip("the matrix did not leave a zone active with a free lock")
+    extra = FAILOVER if active == "az1" else FAILBACK
+    target = extra["kfuse_target"]
     row = m.row(extra, "readiness", "bucket unreachable for the RTO prediction only")
     good = lab.inventory_vars()["kfuse_cloud_storage"]
     storage = {"cloud_storage": good, "storage_credentials": lab.inventory_vars()["kfuse_storage_credentials"]}
@@ -632,7 +745,7 @@ def _rto_prediction_with_the_bucket_unreachable(m):
         row.seconds = run.seconds
         again = m.run(extra, "readiness-complete")
         assert again.rc == 0, again.stdout[-3000:]
-        seen = check_final(lab, "az2")
+        seen = check_final(lab, target)
         row.rerun = "%s; run succeeded (%.0f s)" % ("continued the run" if continued(again) else "a fresh run",
                                                     again.seconds)
         m.notes.append("#%d ended with: %s" % (row.number, describe(seen)))
