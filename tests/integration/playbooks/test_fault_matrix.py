@@ -71,6 +71,11 @@ def sim_requests_since_faults(lab, zone, method, path):
     return [entry for entry in log[marks[-1] + 1 if marks else 0:] if entry["method"] == method and entry["path"] == path]
 
 
+def run_lock(lab):
+    """The journal's lock.json now ({} before the first run)."""
+    return lab.journal("lock.json") or {}
+
+
 def clear_faults(lab):
     for zone in ZONES:
         lab.az_faults(zone, **NO_FAULTS)
@@ -84,7 +89,7 @@ def dns_zone(lab):
 def observe(lab):
     """What the servers say now: az-service states, who consumes and serves, the journal's lock and state."""
     status = {zone: lab.az_status(zone) for zone in ZONES}
-    lock = lab.journal("lock.json") or {}
+    lock = run_lock(lab)
     state = lab.journal("state.json") or {}
     return {
         "state": {zone: status[zone]["state"] for zone in ZONES},
@@ -236,7 +241,7 @@ class Matrix:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=60)
-        lock = self.lab.journal("lock.json") or {}
+        lock = run_lock(self.lab)
         time.sleep(1)  # the journal tells a dead holder by its pid: let it be gone for sure
         return {"seconds": time.time() - started, "lock_step": lock.get("step"), "run_id": lock.get("run_id"),
                 "log": process.args}
@@ -547,7 +552,7 @@ def _lineage_failback(m, lab):
     # ingress step cannot confirm the target is active.
     ingress_5xx = m.row(extra, "ingress", "5xx: 503 on every GET /status of the target from the ingress step on")
     run, _done = m.run_with_trigger(
-        extra, lambda: (lab.journal("lock.json") or {}).get("step") == "activate", "the activation to be checkpointed",
+        extra, lambda: run_lock(lab).get("step") == "activate", "the activation to be checkpointed",
         lambda _future: lab.az_faults("az1", responses=[{"path": "/status", "method": "GET", "status": 503,
                                                          "count": PERSISTENT}]) or True, "ingress-status-503")
     assert continued(run), begin_message(run)
@@ -583,8 +588,8 @@ def _lineage_failback(m, lab):
     # client's timeout; completes.
     resume_timeout = m.row(extra, "resume", "timeout: the resume step's first request held %d s (client timeout "
                                             "30 s), once" % HOLD)
-    takeovers = (lab.journal("lock.json") or {}).get("taken_over", 0)
-    run, held = m.run_with_trigger(extra, lambda: (lab.journal("lock.json") or {}).get("taken_over", 0) > takeovers,
+    takeovers = run_lock(lab).get("taken_over", 0)
+    run, held = m.run_with_trigger(extra, lambda: run_lock(lab).get("taken_over", 0) > takeovers,
                                    "the re-run to take over the run", m.hold_next_request("az1"), "resume-timeout")
     assert run.rc == 0, run.stdout[-3000:]
     assert continued(run), begin_message(run)
@@ -644,7 +649,7 @@ def _lineage_early_steps(m, lab):
 
     # 17. Re-run: SIGKILL as the kloudfuse step starts (right after the secrets checkpoint).
     kloudfuse_kill = m.row(extra, "kloudfuse", "SIGKILL as the kloudfuse step starts (secrets checkpointed)")
-    killed = m.run_and_kill(extra, lambda: (lab.journal("lock.json") or {}).get("step") == "secrets",
+    killed = m.run_and_kill(extra, lambda: run_lock(lab).get("step") == "secrets",
                             "the secrets to be checkpointed")
     seen = check_interim(lab, extra, ingress_done=False)
     assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
@@ -660,31 +665,30 @@ def _lineage_early_steps(m, lab):
                                           "once" % HOLD)
     ingress_drop = m.row(extra, "ingress", "drop: 2 connections to the target's GET /status dropped at the ingress "
                                            "step (transient)")
-    takeovers = (lab.journal("lock.json") or {}).get("taken_over", 0)
-    state = {"dropped": False}
-
-    def drop_at_ingress():
-        if not state["dropped"] and (lab.journal("lock.json") or {}).get("step") == "activate":
-            lab.az_faults("az2", drop=[{"path": "/status", "method": "GET", "count": 2}])
-            state["dropped"] = True
-        return False
+    takeovers = run_lock(lab).get("taken_over", 0)
 
     def hold_then_drop(future):
+        """az1's next request held; once the activation is checkpointed, az2's next two GET /status dropped."""
         held = m.hold_next_request("az1")(future)
-        wait_for(lambda: drop_at_ingress() or future.done(), "the activation to be checkpointed",
+        wait_for(lambda: run_lock(lab).get("step") == "activate" or future.done(), "the activation to be checkpointed",
                  timeout=TRIGGER_TIMEOUT, interval=0.2)
-        return held
+        dropped = not future.done()
+        if dropped:
+            lab.az_faults("az2", drop=[{"path": "/status", "method": "GET", "count": 2}])
+        return held, dropped
 
-    run, held = m.run_with_trigger(
-        extra, lambda: (lab.journal("lock.json") or {}).get("step") == "kloudfuse"
-        and (lab.journal("lock.json") or {}).get("taken_over", 0) > takeovers,
-        "the kloudfuse step to be checkpointed", hold_then_drop, "pause-timeout-ingress-drop")
+    def kloudfuse_checkpointed():
+        lock = run_lock(lab)
+        return lock.get("step") == "kloudfuse" and lock.get("taken_over", 0) > takeovers
+
+    run, (held, dropped) = m.run_with_trigger(extra, kloudfuse_checkpointed, "the kloudfuse step to be checkpointed",
+                                              hold_then_drop, "pause-timeout-ingress-drop")
     dropped_left = sim_get(lab, "az2", "/_lab/faults")["drop"]
     clear_faults(lab)
     assert run.rc == 0, run.stdout[-3000:]
     assert continued(run), begin_message(run)
     assert (held["method"], held["path"]) in (("GET", "/status"), ("POST", "/pause")), held
-    assert state["dropped"] and dropped_left == [], "the two drops at the ingress step were not both met: %s" % dropped_left
+    assert dropped and dropped_left == [], "the two drops at the ingress step were not both met: %s" % dropped_left
     seen = check_final(lab, "az2")
     record = lab.journal("runs/%s.json" % (lab.journal("state.json") or {})["last_run_id"])
     assert record["outcome"] == "succeeded" and len(record["resumes"]) == 3, (record["outcome"], record["resumes"])
@@ -725,7 +729,7 @@ def test_rto_prediction_with_the_bucket_unreachable(matrix, show):  # pylint: di
 def _rto_prediction_with_the_bucket_unreachable(m):
     lab = m.lab
     active = (lab.journal("state.json") or {}).get("active_zone")
-    if active not in ZONES or (lab.journal("lock.json") or {}).get("held"):
+    if active not in ZONES or run_lock(lab).get("held"):
         pytest.skip("the matrix did not leave a zone active with a free lock")
     extra = FAILOVER if active == "az1" else FAILBACK
     target = extra["kfuse_target"]
