@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles' harder paths on a real lab (per-zone): secrets restored from a backup set in an emergency, secrets that
 differ left alone unless forced, given values in the wrong format refused before any write; a kfuse release stuck in
-pending-upgrade stopped and then recovered on request; a release lock held by another run."""
+pending-upgrade stopped and then recovered on request; a release lock held by another run; the lock and pending
+revision a killed attempt of the same run left, taken over."""
 
 import base64
-import gzip
 import json
 import os
 import sys
@@ -17,6 +17,7 @@ from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 
 from ansible_run import REPO, VENV_BIN, run_ansible
+from helm_records import leave_pending_upgrade, release_statuses
 
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 RUNBOOK_SECRETS = ("kfuse-image-pull-credentials", "cloud-storage-secret", "kfuse-pg-credentials")
@@ -120,26 +121,8 @@ def test_given_value_in_the_wrong_format_changes_nothing(lab_info, tmp_path):
     assert sorted(s.metadata.name for s in target.list_namespaced_secret(namespace).items) == before
 
 
-def _pending_upgrade(info):
-    """What a helm client killed mid-upgrade leaves: a newer revision of the release recorded as pending-upgrade."""
-    api, namespace = core(info, "az1"), ns(info, "az1")
-    records = api.list_namespaced_secret(namespace, label_selector="owner=helm,name=kfuse").items
-    newest = max(records, key=lambda record: int(record.metadata.labels["version"]))
-    release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(newest.data["release"]))))
-    revision = release["version"] + 1
-    release.update(version=revision)
-    release["info"]["status"] = "pending-upgrade"
-    encoded = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
-    labels = dict(newest.metadata.labels, status="pending-upgrade", version=str(revision))
-    api.create_namespaced_secret(namespace, {
-        "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
-        "metadata": {"name": "sh.helm.release.v1.kfuse.v%d" % revision, "labels": labels},
-        "data": {"release": base64.b64encode(encoded.encode()).decode()}})
-    return revision
-
-
 def test_pending_release_is_reported_then_recovered_on_request(lab_info, tmp_path):
-    revision = _pending_upgrade(lab_info)
+    revision = leave_pending_upgrade(core(lab_info, "az1"), ns(lab_info, "az1"))
     stuck = play(lab_info, tmp_path, "az1", [role("kloudfuse", kloudfuse_chart_version="3.4.3",
                                                   kloudfuse_poll_interval=1, kloudfuse_wait_timeout=120)])
     assert stuck.rc != 0
@@ -154,8 +137,7 @@ def test_pending_release_is_reported_then_recovered_on_request(lab_info, tmp_pat
     assert facts(recovered, "kloudfuse_result")["action"] == "upgraded"
     api = core(lab_info, "az1")
     assert api.read_namespaced_config_map("kfuse-version", ns(lab_info, "az1")).data["version"] == "3.4.3"
-    statuses = {s.metadata.labels["status"] for s in api.list_namespaced_secret(
-        ns(lab_info, "az1"), label_selector="owner=helm,name=kfuse").items}
+    statuses = release_statuses(api, ns(lab_info, "az1"))
     assert not any(status.startswith("pending") for status in statuses), statuses
 
 
@@ -182,6 +164,31 @@ def test_release_lock_of_another_run_stops_the_role(lab_info, tmp_path):
     names = {c.metadata.name for c in api.list_namespaced_config_map(namespace).items}
     assert "kfuse-upgrade-lock-kfuse" not in names
     assert len(revisions()) == len(before) + 1
+
+
+def test_lock_and_pending_revision_left_by_this_run_are_taken_over(lab_info, tmp_path):
+    """A re-run of a run killed mid-upgrade (same kloudfuse_run_id) takes its lock over and recovers the pending
+    revision by itself; a lock naming another run id still stops the role."""
+    api, namespace = core(lab_info, "az1"), ns(lab_info, "az1")
+    run_id = "20261203T030000Z-failover-killed"
+    api.create_namespaced_config_map(namespace, {"metadata": {"name": "kfuse-upgrade-lock-kfuse"}, "data": {
+        "holder": "ops via Ansible for az1", "since": "2026-12-03T03:00:00Z", "run_id": run_id}})
+    revision = leave_pending_upgrade(api, namespace)
+
+    other = play(lab_info, tmp_path, "az1", [role("kloudfuse", kloudfuse_chart_version="3.4.3",
+                                                  kloudfuse_run_id="20261203T040000Z-failover-other")])
+    assert other.rc != 0
+    assert "ops via Ansible for az1" in failure(other) and "kloudfuse_break_lock" in failure(other)
+    assert "pending-upgrade" in release_statuses(api, namespace)
+
+    rerun = play(lab_info, tmp_path, "az1", [role("kloudfuse", kloudfuse_chart_version="3.4.3", kloudfuse_run_id=run_id,
+                                                  kloudfuse_poll_interval=1, kloudfuse_wait_timeout=120)])
+    assert rerun.rc == 0, failure(rerun) or rerun.stdout[-3000:]
+    assert facts(rerun, "kloudfuse_result")["action"] == "upgraded"
+    forgotten = [result for name, _host, result in rerun.results() if "Forget the pending revision" in name]
+    assert forgotten and forgotten[0].get("changed"), "the pending revision v%d was not deleted" % revision
+    assert not any(status.startswith("pending") for status in release_statuses(api, namespace))
+    assert "kfuse-upgrade-lock-kfuse" not in {c.metadata.name for c in api.list_namespaced_config_map(namespace).items}
 
 
 def test_secret_data_never_reaches_the_output_even_at_vvvv(lab_info, tmp_path):
