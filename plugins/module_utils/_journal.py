@@ -775,21 +775,48 @@ def run_journal(params, check_mode=False, register_secret=None, warn=None, store
     journal = Journal(store, prefix, who=who or identity(params.get('holder')), now=now, check_mode=check_mode,
                       stale_after=params.get('stale_after'))
     action = params.get('action') or 'read'
-    checks = {key: params.get(key) for key in ('operation', 'source', 'target')}
-    if action == 'begin':
-        result = journal.begin(params['operation'], params.get('source'), params.get('target'), params.get('mode'),
-                               params.get('run_id'), params.get('resume', True))
-    elif action == 'checkpoint':
-        result = journal.checkpoint(params['run_id'], params.get('step'), params.get('status') or 'done',
-                                    params.get('detail'), checks)
-    elif action == 'finish':
-        result = journal.finish(params['run_id'], params['outcome'], params.get('active_zone'), checks)
-    elif action == 'break_lock':
-        result = journal.break_lock(params['expected_run_id'])
-    else:
-        result = journal.read(params.get('run_id'))
+    try:
+        result = _do(journal, action, params)
+    except StorageError as exc:
+        exc.message = '%s: %s' % (_unwritten(action, params), exc.message)
+        raise
     for text in journal.warnings:
         if warn is not None:
             warn(text)
     result['holder'] = journal.who['holder']
     return result
+
+
+# What a storage failure left undone, and what the operator does about it (put before the storage error).
+_UNWRITTEN = {
+    'begin': 'the run did not begin (no step was done); re-run when the bucket answers',
+    'checkpoint': 'the journal did not record step %(step)s of run %(run_id)s - the step itself is done. When the '
+                  'bucket answers, re-run to continue the run: it goes on from its last recorded step and does the '
+                  'steps after it again (each checks before it changes)',
+    'heartbeat': 'the heartbeat of run %(run_id)s was not refreshed; re-run when the bucket answers to continue the run',
+    'finish': 'the journal did not record the end of run %(run_id)s (%(outcome)s) and its lock is still held; when '
+              'the bucket answers, re-run to finish it',
+    'break_lock': 'the lock of run %(expected_run_id)s was not broken',
+}
+
+
+def _unwritten(action, params):
+    if action == 'checkpoint' and not params.get('step'):
+        action = 'heartbeat'
+    text = _UNWRITTEN.get(action, 'the journal could not be read')
+    return text % {key: params.get(key) or '-' for key in ('step', 'run_id', 'outcome', 'expected_run_id')}
+
+
+def _do(journal, action, params):
+    checks = {key: params.get(key) for key in ('operation', 'source', 'target')}
+    if action == 'begin':
+        return journal.begin(params['operation'], params.get('source'), params.get('target'), params.get('mode'),
+                             params.get('run_id'), params.get('resume', True))
+    if action == 'checkpoint':
+        return journal.checkpoint(params['run_id'], params.get('step'), params.get('status') or 'done',
+                                  params.get('detail'), checks)
+    if action == 'finish':
+        return journal.finish(params['run_id'], params['outcome'], params.get('active_zone'), checks)
+    if action == 'break_lock':
+        return journal.break_lock(params['expected_run_id'])
+    return journal.read(params.get('run_id'))

@@ -9,9 +9,12 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 
 import boto3
 import requests
@@ -280,4 +283,71 @@ def wait_for(predicate, what, timeout=300, interval=0.5):
     raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
 
 
-__all__ = ["LabView", "Run", "changed_tasks", "lab_running", "wait_for"]
+class TcpRelay:
+    """A TCP relay from a free 127.0.0.1 port to one lab server (``url``'s port), which a test can cut: from then
+    on it drops every open connection and every new one at once, as a storage endpoint that goes away mid-run.
+    ``url`` is the relay's own address with the server's scheme; ``close()`` stops it."""
+
+    def __init__(self, server_url):
+        parsed = urllib.parse.urlsplit(server_url)
+        self.upstream = (parsed.hostname, parsed.port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = "%s://127.0.0.1:%d" % (parsed.scheme, self.listener.getsockname()[1])
+        self.is_cut = threading.Event()
+        self.open = set()
+        self.guard = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _address = self.listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                if self.is_cut.is_set():
+                    raise OSError("cut")
+                upstream = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            with self.guard:
+                self.open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(source, sink)
+
+    def _drop(self, *sockets):
+        for sock in sockets:
+            with self.guard:
+                self.open.discard(sock)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def cut(self):
+        self.is_cut.set()
+        with self.guard:
+            current = list(self.open)
+        self._drop(*current)
+        return True
+
+    def close(self):
+        self.listener.close()
+        self.cut()
+
+
+__all__ = ["LabView", "Run", "TcpRelay", "changed_tasks", "lab_running", "wait_for"]

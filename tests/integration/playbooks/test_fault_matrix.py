@@ -33,7 +33,9 @@ import time
 import pytest
 import requests
 
-from e2e_support import LabView, lab_running, labctl, wait_for
+from e2e_support import LabView, TcpRelay, lab_running, labctl, wait_for
+from helm_records import leave_pending_upgrade, release_statuses
+from kubernetes import client as kube_client
 
 ZONES = ("az1", "az2")
 FAILOVER = {"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_poll_interval": 1}
@@ -42,6 +44,7 @@ NO_FAULTS = {"responses": [], "drop": [], "drop_after_action": [], "latency": 0,
              "activation_fail_after": None}
 PERSISTENT = 1000  # a count no run uses up
 HOLD = 40  # seconds an answer is held: more than the az-service modules' 30 s request timeout
+RELEASE_LOCK = "kfuse-upgrade-lock-kfuse"  # the kloudfuse step's release lock (the vendor script's name)
 RUN_TIMEOUT = 900
 TRIGGER_TIMEOUT = 600
 STEP_TASKS = {  # a marker of the task that does the step, as the playbook names it
@@ -615,9 +618,9 @@ def _lineage_failback(m, lab):
 
 def _lineage_early_steps(m, lab):
     """az1 -> az2 again, from a cold standby (az2's node group at zero, its secrets gone): SIGKILL while the target's
-    nodes boot, SIGKILL once the secrets are copied, SIGKILL as the kloudfuse step starts, then the run that
-    completes with the pause's first request held past the client's timeout and the ingress step's status reads
-    dropped twice."""
+    nodes boot, SIGKILL once the secrets are copied, SIGKILL while the kloudfuse step holds the release lock (the
+    release then left pending-upgrade), then the run that completes with the pause's first request held past the
+    client's timeout and the ingress step's status reads dropped twice."""
     extra = FAILOVER
     secret = "kfuse-pg-credentials"
     lab.aws("eks").update_nodegroup_config(clusterName=lab.info["node_groups"]["az2"]["cluster"],
@@ -647,19 +650,57 @@ def _lineage_early_steps(m, lab):
     secrets_kill.after = describe(seen)
     secrets_kill.seconds = killed["seconds"]
 
-    # 17. Re-run: SIGKILL as the kloudfuse step starts (right after the secrets checkpoint).
-    kloudfuse_kill = m.row(extra, "kloudfuse", "SIGKILL as the kloudfuse step starts (secrets checkpointed)")
-    killed = m.run_and_kill(extra, lambda: run_lock(lab).get("step") == "secrets",
-                            "the secrets to be checkpointed")
+    # 17. Re-run: SIGKILL while the kloudfuse step holds the release lock, the release then left pending-upgrade
+    # as a helm client killed mid-upgrade leaves it (helm's window is about 0.1 s here: too short to hit by timing).
+    kloudfuse_kill = m.row(extra, "kloudfuse", "SIGKILL while the release lock is held; release left pending-upgrade")
+    killed = m.run_and_kill(extra, lambda: _release_lock(lab, "az2") is not None, "the release lock to be taken in az2")
+    left_lock = _release_lock(lab, "az2")
+    pending = leave_pending_upgrade(kube_client.CoreV1Api(lab.api("az2")), lab.namespace("az2"))
     seen = check_interim(lab, extra, ingress_done=False)
     assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
+    assert left_lock and left_lock.get("run_id") == killed["run_id"], (left_lock, killed["run_id"])
     secrets_kill.rerun = "continued the run; secrets checkpointed (then killed, see #%d)" % kloudfuse_kill.number
     secrets_kill.verdict = "ok"
-    kloudfuse_kill.first = "killed %.0f s in, lock at step %s" % (killed["seconds"], killed["lock_step"])
+    kloudfuse_kill.first = "killed %.0f s in holding %s (run %s), lock at step %s; revision v%d left pending-upgrade" % (
+        killed["seconds"], RELEASE_LOCK, left_lock["run_id"], killed["lock_step"], pending)
     kloudfuse_kill.after = describe(seen)
     kloudfuse_kill.seconds = killed["seconds"]
 
-    # 18. Re-run: the pause's first request to az1 held past the client's timeout (once), and at the ingress step
+    # 18. Re-run, the journal's bucket endpoint behind a relay that is cut once the node group is checkpointed: the
+    # kloudfuse checkpoint cannot be written (the az-services keep their own way to the bucket).
+    bucket_cut = m.row(extra, "kloudfuse", "bucket: the journal's endpoint gone after the node group checkpoint "
+                                           "(the kloudfuse checkpoint cannot be written)")
+    relay = TcpRelay(lab.info["s3"]["endpoint"])
+    journal_via_relay = {"cloud_storage": dict(lab.inventory_vars()["kfuse_cloud_storage"], endpoint_url=relay.url),
+                         "storage_credentials": lab.inventory_vars()["kfuse_storage_credentials"]}
+    try:
+        run, _cut = m.run_with_trigger(dict(extra, kfuse_journal_storage=journal_via_relay),
+                                       lambda: run_lock(lab).get("step") == "node_group",
+                                       "the node group to be checkpointed", lambda _future: relay.cut(),
+                                       "kloudfuse-bucket-cut")
+    finally:
+        relay.close()
+    message = fails_at(run, "Kloudfuse | Checkpoint in the journal", "kloudfuse", "re-run")
+    assert continued(run), begin_message(run)
+    helm_release = preflight_check(run, "helm_release")
+    assert helm_release.startswith("warn | helm_release") and left_lock["run_id"] in helm_release, helm_release
+    assert outcome_of(run, "Kloudfuse | Forget the pending revision") == "changed", "the pending revision stayed"
+    assert not any(status.startswith("pending") for status in release_statuses(
+        kube_client.CoreV1Api(lab.api("az2")), lab.namespace("az2")))
+    assert _release_lock(lab, "az2") is None, "the release lock was left behind"
+    seen = check_interim(lab, extra, ingress_done=False)
+    assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
+    kloudfuse_kill.rerun = ("continued the run; preflight helm_release: warn (the killed run's lock); its lock taken "
+                            "over, the pending revision forgotten: %s; helm upgrade: %s" % (
+                                outcome_of(run, "Kloudfuse | Forget the pending revision"),
+                                outcome_of(run, "Kloudfuse | helm upgrade")))
+    kloudfuse_kill.verdict = "ok"
+    bucket_cut.first = "stopped at the kloudfuse checkpoint (%.0f s): %s" % (run.seconds, short(message, 110))
+    bucket_cut.after = describe(seen) + "; lock at step %s" % run_lock(lab).get("step")
+    bucket_cut.details.append("message: " + short(message, 600))
+    bucket_cut.seconds = run.seconds
+
+    # 19. Re-run: the pause's first request to az1 held past the client's timeout (once), and at the ingress step
     # two connections to az2's GET /status dropped; completes.
     pause_timeout = m.row(extra, "pause", "timeout: the pause step's first request held %d s (client timeout 30 s), "
                                           "once" % HOLD)
@@ -691,9 +732,10 @@ def _lineage_early_steps(m, lab):
     assert dropped and dropped_left == [], "the two drops at the ingress step were not both met: %s" % dropped_left
     seen = check_final(lab, "az2")
     record = lab.journal("runs/%s.json" % (lab.journal("state.json") or {})["last_run_id"])
-    assert record["outcome"] == "succeeded" and len(record["resumes"]) == 3, (record["outcome"], record["resumes"])
-    kloudfuse_kill.rerun = "continued the run; kloudfuse step: %s" % outcome_of(run, "Kloudfuse | helm upgrade")
-    kloudfuse_kill.verdict = "ok"
+    assert record["outcome"] == "succeeded" and len(record["resumes"]) == 4, (record["outcome"], record["resumes"])
+    bucket_cut.rerun = "continued the run; kloudfuse step done again (helm upgrade: %s) and checkpointed" % (
+        outcome_of(run, "Kloudfuse | helm upgrade"))
+    bucket_cut.verdict = "ok"
     pause_timeout.first = ("held %s %s timed out and was retried: az1 paused in the same run (pause task: %s)"
                            % (held["method"], held["path"], step_outcome(run, "pause")))
     pause_timeout.rerun = "n/a (no failure)"
@@ -706,6 +748,23 @@ def _lineage_early_steps(m, lab):
     pause_timeout.seconds = ingress_drop.seconds = run.seconds
     m.notes.append("#%d-#%d (early-steps lineage) ended with: %s" % (
         nodes_kill.number, ingress_drop.number, describe(seen)))
+
+
+def _release_lock(lab, zone):
+    """The data of the kloudfuse step's release lock ConfigMap in zone, None when nobody holds it."""
+    try:
+        return kube_client.CoreV1Api(lab.api(zone)).read_namespaced_config_map(RELEASE_LOCK, lab.namespace(zone)).data
+    except kube_client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def preflight_check(run, name):
+    """The preflight report's line for one check ("status | name | detail"), '' when the report is missing."""
+    found = results_of(run, "Preflight | Report")
+    lines = found[-1].get("msg", []) if found else []
+    return next((line for line in lines if line.split(" | ")[1:2] == [name]), "")
 
 
 def _has_secret(lab, zone, name):

@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.kfuse.failover.plugins.module_utils import _journal
 from ansible_collections.kfuse.failover.plugins.module_utils._journal import Journal, check_params
-from ansible_collections.kfuse.failover.plugins.module_utils.errors import JournalError, OptionError, PreconditionFailed
+from ansible_collections.kfuse.failover.plugins.module_utils.errors import (
+    JournalError, OptionError, PreconditionFailed, StorageError)
 from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.fake_store import FakeStore
 
 PREFIX = 'kfuse-failover/journal/'
@@ -440,6 +441,29 @@ def test_checkpoint_and_finish_check_the_run_they_are_given(journal):
         journal().checkpoint('unknown', 'x')
     with pytest.raises(JournalError, match='run %s already finished' % run_id):
         journal().checkpoint(run_id, 'x')
+
+
+def test_a_storage_failure_says_what_was_not_recorded_and_what_to_do(store, clock):
+    """The bucket gone mid-run: the storage error keeps its provider and key, and is prefixed with the step the
+    journal did not record and the way on (re-run when the bucket answers)."""
+    params = {'prefix': PREFIX, 'status': 'done', 'stale_after': 3600, 'operation': 'failover', 'source': 'az1',
+              'target': 'az2'}
+    begun = _journal.run_journal(dict(params, action='begin'), store=store, who=ALICE, now=clock)
+
+    def gone(operation, key):
+        raise store._error('Could not connect to the endpoint URL', code='EndpointConnectionError', key=key)  # pylint: disable=protected-access
+
+    store.before_conditional = gone
+    with pytest.raises(StorageError) as raised:
+        _journal.run_journal(dict(params, action='checkpoint', run_id=begun['run_id'], step='kloudfuse'),
+                             store=store, who=ALICE, now=clock)
+    text = str(raised.value)
+    assert 'the journal did not record step kloudfuse of run %s - the step itself is done' % begun['run_id'] in text
+    assert 're-run to continue the run' in text and 'Could not connect to the endpoint URL' in text
+    assert raised.value.fail_result()['storage_error']['key'] == LOCK
+    with pytest.raises(StorageError, match='did not record the end of run .* and its lock is still held'):
+        _journal.run_journal(dict(params, action='finish', run_id=begun['run_id'], outcome='succeeded'),
+                             store=store, who=ALICE, now=clock)
 
 
 @pytest.mark.parametrize('params, message', [
