@@ -696,7 +696,7 @@ def _lineage_early_steps(m, lab):
                                 outcome_of(run, "Kloudfuse | helm upgrade")))
     kloudfuse_kill.verdict = "ok"
     bucket_cut.first = "stopped at the kloudfuse checkpoint (%.0f s): %s" % (run.seconds, short(message, 110))
-    bucket_cut.after = describe(seen) + "; lock at step %s" % run_lock(lab).get("step")
+    bucket_cut.after = describe(seen)
     bucket_cut.details.append("message: " + short(message, 600))
     bucket_cut.seconds = run.seconds
 

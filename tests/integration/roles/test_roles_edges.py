@@ -178,7 +178,7 @@ def test_lock_and_pending_revision_left_by_this_run_are_taken_over(lab_info, tmp
     other = play(lab_info, tmp_path, "az1", [role("kloudfuse", kloudfuse_chart_version="3.4.3",
                                                   kloudfuse_run_id="20261203T040000Z-failover-other")])
     assert other.rc != 0
-    assert "ops via Ansible for az1" in failure(other) and "kloudfuse_break_lock" in failure(other)
+    assert "ops via Ansible for az1\" (run %s)" % run_id in failure(other) and "kloudfuse_break_lock" in failure(other)
     assert "pending-upgrade" in release_statuses(api, namespace)
 
     rerun = play(lab_info, tmp_path, "az1", [role("kloudfuse", kloudfuse_chart_version="3.4.3", kloudfuse_run_id=run_id,
