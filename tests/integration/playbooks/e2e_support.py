@@ -78,6 +78,9 @@ class LabView:
     def namespace(self, zone):
         return self.info["kube"][zone]["namespace"]
 
+    def core(self, zone):
+        return kube_client.CoreV1Api(self.api(zone))
+
     def az_status(self, zone):
         """The zone's az-service /status, from the simulator itself."""
         sim = self.info["azservice"][zone]
@@ -121,10 +124,10 @@ class LabView:
                 for item in page.get("Contents", [])}
 
     def secret_data(self, zone, name):
-        return kube_client.CoreV1Api(self.api(zone)).read_namespaced_secret(name, self.namespace(zone)).data
+        return self.core(zone).read_namespaced_secret(name, self.namespace(zone)).data
 
     def delete_secret(self, zone, name):
-        kube_client.CoreV1Api(self.api(zone)).delete_namespaced_secret(name, self.namespace(zone))
+        self.core(zone).delete_namespaced_secret(name, self.namespace(zone))
 
     def node_group_size(self, zone):
         group = self.info["node_groups"][zone]
@@ -133,7 +136,7 @@ class LabView:
 
     def ready_nodes(self, zone):
         group = self.info["node_groups"][zone]["name"]
-        nodes = kube_client.CoreV1Api(self.api(zone)).list_node(
+        nodes = self.core(zone).list_node(
             label_selector="eks.amazonaws.com/nodegroup=" + group).items
         return sorted(n.metadata.name for n in nodes
                       if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or []))
@@ -147,15 +150,19 @@ class LabView:
                 return record["ResourceRecords"][0]["Value"]
         return None
 
-    def kfuse_version(self, zone):
-        """The kfuse release's version in a zone (its kfuse-version ConfigMap), None without a release."""
+    def config_map(self, zone, name):
+        """The data of a ConfigMap in the zone's kfuse namespace, None when there is none."""
         try:
-            found = kube_client.CoreV1Api(self.api(zone)).read_namespaced_config_map("kfuse-version", self.namespace(zone))
+            return self.core(zone).read_namespaced_config_map(name, self.namespace(zone)).data
         except kube_client.ApiException as exc:
             if exc.status == 404:
                 return None
             raise
-        return found.data["version"]
+
+    def kfuse_version(self, zone):
+        """The kfuse release's version in a zone (its kfuse-version ConfigMap), None without a release."""
+        found = self.config_map(zone, "kfuse-version")
+        return found["version"] if found is not None else None
 
     def serving_ingress(self):
         """The zones whose standalone ingress controller has ready replicas."""
@@ -171,7 +178,7 @@ class LabView:
 
     def _namespace_exists(self, zone, name):
         try:
-            kube_client.CoreV1Api(self.api(zone)).read_namespace(name)
+            self.core(zone).read_namespace(name)
         except kube_client.ApiException as exc:
             if exc.status == 404:
                 return False
@@ -284,7 +291,7 @@ def wait_for(predicate, what, timeout=300, interval=0.5):
 
 
 class TcpRelay:
-    """A TCP relay from a free 127.0.0.1 port to one lab server (``url``'s port), which a test can cut: from then
+    """A TCP relay from a free 127.0.0.1 port to the lab server at ``server_url``, which a test can cut: from then
     on it drops every open connection and every new one at once, as a storage endpoint that goes away mid-run.
     ``url`` is the relay's own address with the server's scheme; ``close()`` stops it."""
 

@@ -35,7 +35,6 @@ import requests
 
 from e2e_support import LabView, TcpRelay, lab_running, labctl, wait_for
 from helm_records import leave_pending_upgrade, release_statuses
-from kubernetes import client as kube_client
 
 ZONES = ("az1", "az2")
 FAILOVER = {"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_poll_interval": 1}
@@ -653,9 +652,10 @@ def _lineage_early_steps(m, lab):
     # 17. Re-run: SIGKILL while the kloudfuse step holds the release lock, the release then left pending-upgrade
     # as a helm client killed mid-upgrade leaves it (helm's window is about 0.1 s here: too short to hit by timing).
     kloudfuse_kill = m.row(extra, "kloudfuse", "SIGKILL while the release lock is held; release left pending-upgrade")
-    killed = m.run_and_kill(extra, lambda: _release_lock(lab, "az2") is not None, "the release lock to be taken in az2")
-    left_lock = _release_lock(lab, "az2")
-    pending = leave_pending_upgrade(kube_client.CoreV1Api(lab.api("az2")), lab.namespace("az2"))
+    killed = m.run_and_kill(extra, lambda: lab.config_map("az2", RELEASE_LOCK) is not None,
+                            "the release lock to be taken in az2")
+    left_lock = lab.config_map("az2", RELEASE_LOCK)
+    pending = leave_pending_upgrade(lab.core("az2"), lab.namespace("az2"))
     seen = check_interim(lab, extra, ingress_done=False)
     assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
     assert left_lock and left_lock.get("run_id") == killed["run_id"], (left_lock, killed["run_id"])
@@ -686,8 +686,8 @@ def _lineage_early_steps(m, lab):
     assert helm_release.startswith("warn | helm_release") and left_lock["run_id"] in helm_release, helm_release
     assert outcome_of(run, "Kloudfuse | Forget the pending revision") == "changed", "the pending revision stayed"
     assert not any(status.startswith("pending") for status in release_statuses(
-        kube_client.CoreV1Api(lab.api("az2")), lab.namespace("az2")))
-    assert _release_lock(lab, "az2") is None, "the release lock was left behind"
+        lab.core("az2"), lab.namespace("az2")))
+    assert lab.config_map("az2", RELEASE_LOCK) is None, "the release lock was left behind"
     seen = check_interim(lab, extra, ingress_done=False)
     assert seen["state"]["az1"] == "active" and seen["serving"] == ["az1"], describe(seen)
     kloudfuse_kill.rerun = ("continued the run; preflight helm_release: warn (the killed run's lock); its lock taken "
@@ -748,16 +748,6 @@ def _lineage_early_steps(m, lab):
     pause_timeout.seconds = ingress_drop.seconds = run.seconds
     m.notes.append("#%d-#%d (early-steps lineage) ended with: %s" % (
         nodes_kill.number, ingress_drop.number, describe(seen)))
-
-
-def _release_lock(lab, zone):
-    """The data of the kloudfuse step's release lock ConfigMap in zone, None when nobody holds it."""
-    try:
-        return kube_client.CoreV1Api(lab.api(zone)).read_namespaced_config_map(RELEASE_LOCK, lab.namespace(zone)).data
-    except kube_client.ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
 
 
 def preflight_check(run, name):
