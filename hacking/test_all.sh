@@ -34,6 +34,8 @@ for suite in "${suites[@]}"; do
     failed=$((failed + 1))
   fi
   results+=("$(printf '%-12s %-16s %5ss' "$suite" "$verdict" "$elapsed")")
+  # said at once, so that a log cut short (a CI time limit) still tells where the time went
+  echo "===== $suite: $verdict in ${elapsed}s ($((SECONDS - started_all))s since the first suite) ====="
 done
 
 wait

@@ -17,8 +17,7 @@ from ansible_run import REPO, VENV_BIN, run_ansible
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 # Modules whose tests each start a lab of their own (a function-scoped lab fixture) and the longest work units,
 # in the order pytest-xdist workers take them first: the longest first, so that the short ones fill the end.
-SPREAD_MODULES = ("tests/integration/playbooks/test_failover_playbooks.py", "tests/integration/roles/test_rbac.py",
-                  "tests/integration/roles/test_role_chain.py")
+SPREAD_MODULES = ("tests/integration/playbooks/test_failover_playbooks.py", "tests/integration/roles/test_rbac.py")
 OWN_LAB_FIXTURES = {"per_zone_lab", "topology_lab", "rbac_lab"}
 LONGEST_FIRST = ("tests/integration/playbooks/test_fault_matrix.py",) + SPREAD_MODULES
 # record_property(PRINTED, text), through the `show` fixture: text printed after the run (pytest-xdist does not

@@ -73,12 +73,13 @@ def test_failover_then_failback(topology_lab, tmp_path):
     assert report["parallel"], "no steps overlapped"
     assert "rehydrating" in run.stderr
 
-    again = lab.run("failover.yml", tmp_path, FAILOVER)
-    assert again.rc == 0, again.stdout[-4000:]
-    # a second run changes nothing in the zones: the journal records the (empty) run and a fresh config backup set
-    # of the source is written, by design
-    assert [name for name in changed_tasks(again)
-            if "journal" not in name.lower() and not name.startswith("Backup |")] == []
+    if lab.info["topology"] == "per-zone":  # what a re-run skips does not depend on the topology
+        again = lab.run("failover.yml", tmp_path, FAILOVER)
+        assert again.rc == 0, again.stdout[-4000:]
+        # a second run changes nothing in the zones: the journal records the (empty) run and a fresh config backup
+        # set of the source is written, by design
+        assert [name for name in changed_tasks(again)
+                if "journal" not in name.lower() and not name.startswith("Backup |")] == []
 
     failback = {"kfuse_poll_interval": 1, "kfuse_cold_standby": True}
     if lab.info["topology"] == "per-zone":
@@ -146,7 +147,7 @@ def test_backup_drill_then_emergency_failover(per_zone_lab, tmp_path):
     assert lab.journal("runs/%s.json" % lab.journal("state.json")["last_run_id"])["mode"] == "emergency"
 
 
-def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_run_continues(per_zone_lab, tmp_path):
+def test_bad_request_and_a_second_run_are_refused_a_stale_lock_broken_only_when_asked_a_killed_run_continues(per_zone_lab, tmp_path):
     lab = per_zone_lab
     group_vars = lab.inventory_vars()
     journal = {"cloud_storage": group_vars["kfuse_cloud_storage"],
@@ -156,6 +157,17 @@ def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_
     assert holder.rc == 0, holder.stdout[-3000:]
     held = holder.result()["run_id"]
     before = lab.snapshot()
+
+    # a bad request fails before any change, naming the variable (on this lab: one lab start fewer)
+    for extra, expected in (({"kfuse_source": "az1", "kfuse_target": "az1"}, "must be two different zones"),
+                            ({"kfuse_source": "az1", "kfuse_target": "az9"}, "kfuse_target: az9 is not a host"),
+                            (dict(FAILOVER, kfuse_batch_size=0), "kfuse_batch_size: 0 is not a number from 1"),
+                            (dict(FAILOVER, kfuse_ingress_method="bgp"), "kfuse_ingress_method: bgp"),
+                            (dict(FAILOVER, kfuse_emergency="maybe"), "kfuse_emergency: maybe is not a boolean")):
+        run = lab.run("failover.yml", tmp_path, extra)
+        assert run.rc != 0
+        assert expected in run.stdout, run.stdout[-2000:]
+    assert lab.snapshot() == before, "a bad request changed something"
 
     refused = lab.run("failover.yml", tmp_path, FAILOVER)
     assert refused.rc != 0
@@ -203,17 +215,3 @@ def test_second_run_is_refused_a_stale_lock_broken_only_when_asked_and_a_killed_
     assert broken.rc != 0 and "not ready to take over" in broken.stdout, broken.stdout[-3000:]
     lab.az_faults("az1", unreachable=False)
     assert lab.snapshot() == broken_before
-
-
-def test_bad_request_fails_before_any_change(per_zone_lab, tmp_path):
-    lab = per_zone_lab
-    before = lab.snapshot()
-    for extra, expected in (({"kfuse_source": "az1", "kfuse_target": "az1"}, "must be two different zones"),
-                            ({"kfuse_source": "az1", "kfuse_target": "az9"}, "kfuse_target: az9 is not a host"),
-                            (dict(FAILOVER, kfuse_batch_size=0), "kfuse_batch_size: 0 is not a number from 1"),
-                            (dict(FAILOVER, kfuse_ingress_method="bgp"), "kfuse_ingress_method: bgp"),
-                            (dict(FAILOVER, kfuse_emergency="maybe"), "kfuse_emergency: maybe is not a boolean")):
-        run = lab.run("failover.yml", tmp_path, extra)
-        assert run.rc != 0
-        assert expected in run.stdout, run.stdout[-2000:]
-    assert lab.snapshot() == before

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a run of chain.yml (az1 -> az2) must have done, read from the lab with the admin kubeconfig: shared by the
-chain test (as admin) and the RBAC test (as the ServiceAccount)."""
+"""What a run of chain.yml (az1 -> az2) must have done, read from the lab with the admin kubeconfig (the RBAC test
+runs the chain as the ServiceAccount)."""
 
 from kubernetes import client as kube_client
 from kubernetes import config as kube_config
@@ -14,6 +14,22 @@ def api(info, zone, kubeconfig="kubeconfig"):
     """A client of a zone's cluster, with the lab's admin kubeconfig unless another path key is named."""
     return kube_config.new_client_from_config(config_file=info["paths"][kubeconfig],
                                               context=info["kube"][zone]["context"])
+
+
+def chain_snapshot(info):
+    """What the chain changes, read straight from the lab: secrets, ConfigMaps, nodes of each zone."""
+    found = {}
+    for zone in ("az1", "az2"):
+        core = kube_client.CoreV1Api(api(info, zone))
+        namespace = info["kube"][zone]["namespace"]
+        found[zone] = {
+            "secrets": sorted(s.metadata.name for s in core.list_namespaced_secret(namespace).items
+                              if not s.metadata.name.startswith("sh.helm.")),
+            "configmaps": sorted(c.metadata.name for c in core.list_namespaced_config_map(namespace).items),
+            "nodes": sorted(n.metadata.name for n in core.list_node(
+                label_selector="topology.kubernetes.io/zone=lab-" + zone).items),
+        }
+    return found
 
 
 def check_chain_result(info, run):

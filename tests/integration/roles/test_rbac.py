@@ -2,7 +2,8 @@
 # Copyright (c) 2026, kfuse.failover contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles as ServiceAccount kfuse-failover with only extensions/rbac/kfuse-failover-rbac.yml (docs/rbac.md), on a
-fresh per-zone lab started with rbac=True: the chain of test_role_chain.py succeeds; the kloudfuse role's
+fresh per-zone lab started with rbac=True: the roles chained by hand (chain.yml: preflight -> secrets -> node_group
+-> kloudfuse -> az-service hand-over -> ingress) change nothing in check mode, then succeed; the kloudfuse role's
 hard paths (a stale release lock broken, a stuck revision deleted, an upgrade that deletes the fixed-name Jobs) and
 an az-service call through port-forward succeed too; and what the failover does not need is refused with 403.
 The ServiceAccount's effective rules for each namespace it works in are printed after the run (`show`)."""
@@ -20,7 +21,7 @@ from kubernetes import client as kube_client
 from kubernetes.client.rest import ApiException
 
 from ansible_run import REPO, TOOLS_BIN, VENV_BIN, run_ansible
-from chain_support import api, check_chain_result
+from chain_support import api, chain_snapshot, check_chain_result
 
 LAB_DIR = os.path.join(REPO, "tests", "lab")
 CHAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chain.yml")
@@ -88,11 +89,23 @@ def test_roles_run_with_least_privilege(rbac_lab, tmp_path, show):
                                                        effective_rules(info, zone, namespace))
         for zone in ("az1", "az2") for namespace in (info["kube"][zone]["namespace"], "ingress-" + zone)]))
 
-    # the chain as test_role_chain.py runs it, without the check-mode pass
-    run = playbook(info, tmp_path, CHAIN, "-e", "chain_source=az1", "-e", "chain_target=az2")
-    # what it did, read as the admin
+    # the roles chained by hand (chain.yml), a check-mode pass first: it stops at the activation wait (nothing was
+    # activated), and nothing before it changed anything
+    chain_vars = ["-e", "chain_source=az1", "-e", "chain_target=az2"]
+    before = chain_snapshot(info)
+    dry = run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", info["paths"]["inventory"], CHAIN]
+                      + chain_vars + ["-e", "ingress_force=true"], tmp_path, timeout=600, check=True)
+    assert chain_snapshot(info) == before, "check mode changed the lab"
+    assert dry.stats()["az2"]["changed"] >= 3, dry.stats()
+    run = playbook(info, tmp_path, CHAIN, *chain_vars)
+    # what it did, read as the admin: az2 runs kfuse 3.4.2 with az1's secrets, its az-service on its own Ready nodes
     core = check_chain_result(info, run)
     namespace = info["kube"]["az2"]["namespace"]
+    ready = {n.metadata.name for n in core.list_node(label_selector="eks.amazonaws.com/nodegroup=kfuse-az2").items
+             if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)}
+    assert len(ready) == 3, ready
+    pods = core.list_namespaced_pod(namespace, label_selector="app.kubernetes.io/name=az-service").items
+    assert pods and all(p.spec.node_name in ready for p in pods), [p.spec.node_name for p in pods]
     status = playbook(info, tmp_path, os.path.join(REPO, "extensions", "molecule", "ingress", "verify.yml"),
                       timeout=300)
     assert status.rc == 0, status.stdout[-3000:]
