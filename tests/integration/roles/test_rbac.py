@@ -47,9 +47,9 @@ def inventory(info):
         return yaml.safe_load(handle)["all"]["children"]["kfuse_zones"]["hosts"]
 
 
-def playbook(info, tmp_path, path, *extra, timeout=900):
+def playbook(info, tmp_path, path, *extra, timeout=900, check=False):
     return run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", info["paths"]["inventory"], path]
-                       + list(extra), tmp_path, timeout=timeout)
+                       + list(extra), tmp_path, timeout=timeout, check=check)
 
 
 def effective_rules(info, zone, namespace):
@@ -93,8 +93,7 @@ def test_roles_run_with_least_privilege(rbac_lab, tmp_path, show):
     # activated), and nothing before it changed anything
     chain_vars = ["-e", "chain_source=az1", "-e", "chain_target=az2"]
     before = chain_snapshot(info)
-    dry = run_ansible([os.path.join(VENV_BIN, "ansible-playbook"), "-i", info["paths"]["inventory"], CHAIN]
-                      + chain_vars + ["-e", "ingress_force=true"], tmp_path, timeout=600, check=True)
+    dry = playbook(info, tmp_path, CHAIN, *chain_vars, "-e", "ingress_force=true", timeout=600, check=True)
     assert chain_snapshot(info) == before, "check mode changed the lab"
     assert dry.stats()["az2"]["changed"] >= 3, dry.stats()
     run = playbook(info, tmp_path, CHAIN, *chain_vars)
