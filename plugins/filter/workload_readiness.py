@@ -58,15 +58,16 @@ def _ready(workload):
 def workload_readiness(workloads):
     """{ready, total, ready_count, waiting, summary} for a list of Deployments/StatefulSets."""
     workloads = workloads or []
-    parts, waiting = [], []
+    parts, waiting, replicas = [], [], 0
     for workload in workloads:
         name = (workload.get('metadata') or {}).get('name', '?')
-        parts.append('%s %s/%s' % (name, (workload.get('status') or {}).get('readyReplicas') or 0,
-                                   (workload.get('spec') or {}).get('replicas', 1)))
+        ready_replicas = (workload.get('status') or {}).get('readyReplicas') or 0
+        replicas += ready_replicas
+        parts.append('%s %s/%s' % (name, ready_replicas, (workload.get('spec') or {}).get('replicas', 1)))
         if not _ready(workload):
             waiting.append(name)
     return {'ready': not waiting, 'total': len(workloads), 'ready_count': len(workloads) - len(waiting),
-            'waiting': waiting, 'summary': ', '.join(parts) if parts else 'none found'}
+            'ready_replicas': replicas, 'waiting': waiting, 'summary': ', '.join(parts) if parts else 'none found'}
 
 
 class FilterModule:

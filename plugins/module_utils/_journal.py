@@ -57,8 +57,8 @@ CHECK_MODE_VERSION = 'check-mode'
 _RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
 _ANSIBLE_COMMANDS = ('ansible', 'ansible-playbook', 'ansible-console', 'ansible-pull')
 # Options used by one action only: given with another action, they are a mistake, refused before any request.
-_ONLY_FOR = {'step': ('checkpoint',), 'detail': ('checkpoint',), 'outcome': ('finish',), 'active_zone': ('finish',),
-             'expected_run_id': ('break_lock',)}
+_ONLY_FOR = {'step': ('checkpoint', 'finish'), 'detail': ('checkpoint', 'finish'), 'outcome': ('finish',),
+             'active_zone': ('finish',), 'expected_run_id': ('break_lock',)}
 
 JOURNAL_ARGSPEC = {
     'action': {'type': 'str', 'default': 'read', 'choices': list(ACTIONS)},
@@ -255,6 +255,19 @@ def _public(doc):
 
 def _completed_steps(run):
     return [step['name'] for step in (run or {}).get('steps') or [] if step.get('status') in COMPLETED]
+
+
+def _record_step(run, step, status, detail, started, finished):
+    """Put ``step`` in the run record: a step ran between the previous heartbeat (begin or checkpoint) and now;
+    recording it again replaces its entry and counts the attempts."""
+    entry = {'name': step, 'status': status, 'started': started, 'finished': finished, 'detail': detail or {},
+             'attempts': 1}
+    for index, known in enumerate(run.setdefault('steps', [])):
+        if known.get('name') == step:
+            entry['attempts'] = int(known.get('attempts') or 1) + 1
+            run['steps'][index] = entry
+            return
+    run['steps'].append(entry)
 
 
 def _what(doc):
@@ -636,16 +649,7 @@ class Journal:
                 if _finished(run):
                     raise JournalError('run %s finished (%s) or was broken; step %s not recorded'
                                        % (run_id, run['outcome'], step), run=_public(run))
-                # A step ran between the previous heartbeat (begin or checkpoint) and this checkpoint.
-                entry = {'name': step, 'status': status, 'started': previous.get('heartbeat'),
-                         'finished': lock_doc['heartbeat'], 'detail': detail or {}, 'attempts': 1}
-                for index, known in enumerate(run.setdefault('steps', [])):
-                    if known.get('name') == step:
-                        entry['attempts'] = int(known.get('attempts') or 1) + 1
-                        run['steps'][index] = entry
-                        break
-                else:
-                    run['steps'].append(entry)
+                _record_step(run, step, status, detail, previous.get('heartbeat'), lock_doc['heartbeat'])
                 run.update(step=step, heartbeat=lock_doc['heartbeat'])
                 return run
 
@@ -654,7 +658,8 @@ class Journal:
 
     # -- finish ------------------------------------------------------------------------------------------------
 
-    def finish(self, run_id, outcome, active_zone=None, checks=None):
+    def finish(self, run_id, outcome, active_zone=None, checks=None, step=None, status='done', detail=None):
+        """Close the run as ``outcome``, recording ``step`` (its last one) first when given, and free the lock."""
         lock = self.load(self.lock_key).doc
         if not _held(lock) or lock.get('run_id') != run_id:
             run = self.load(self.run_key(run_id)).doc
@@ -663,7 +668,7 @@ class Journal:
                 # Finished before: a second finish changes nothing.
                 self._tick()
                 return self._result(False, lock, run, self.load(self.state_key).doc)
-        _previous, lock_doc, lock_version = self._beat(run_id, 'finish', checks, lambda doc: doc)
+        previous, lock_doc, lock_version = self._beat(run_id, 'finish', checks, lambda doc: doc)
         now = lock_doc['heartbeat']
         state = self.load(self.state_key).doc
         before = (state or {}).get('active_zone')
@@ -682,6 +687,8 @@ class Journal:
             run = run or self._skeleton(lock_doc, state)
             if _finished(run):
                 return run  # a finish that stopped before releasing the lock: the record already says it
+            if step:
+                _record_step(run, step, status, detail, previous.get('heartbeat'), now)
             run.update(outcome=outcome, finished=now, active_zone_after=after, heartbeat=now)
             return run
 
@@ -816,7 +823,8 @@ def _do(journal, action, params):
         return journal.checkpoint(params['run_id'], params.get('step'), params.get('status') or 'done',
                                   params.get('detail'), checks)
     if action == 'finish':
-        return journal.finish(params['run_id'], params['outcome'], params.get('active_zone'), checks)
+        return journal.finish(params['run_id'], params['outcome'], params.get('active_zone'), checks,
+                              step=params.get('step'), status=params.get('status') or 'done', detail=params.get('detail'))
     if action == 'break_lock':
         return journal.break_lock(params['expected_run_id'])
     return journal.read(params.get('run_id'))

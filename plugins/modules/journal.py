@@ -46,7 +46,8 @@ options:
       - V(checkpoint) records O(step) with O(status) and O(detail) in run O(run_id) and refreshes the heartbeat;
         without O(step) it only refreshes the heartbeat (before a long step). Fails when the lock is no longer this
         run's.
-      - V(finish) records O(outcome), sets the active zone in C(state.json) and releases the lock.
+      - V(finish) records O(outcome), sets the active zone in C(state.json) and releases the lock; with O(step), it
+        first records that step as a checkpoint would (the run's last step and its end in one write).
       - V(break_lock) discards the stale run O(expected_run_id) - its lock is released, the run ends as V(aborted).
     type: str
     choices: [read, begin, checkpoint, finish, break_lock]
@@ -90,8 +91,8 @@ options:
     type: str
   step:
     description:
-      - Name of the step recorded by O(action=checkpoint). Checkpointing a step again replaces its entry (for example
-        V(failed) then V(done)) and counts the attempts.
+      - Name of the step recorded by O(action=checkpoint), or by O(action=finish) before it closes the run.
+        Checkpointing a step again replaces its entry (for example V(failed) then V(done)) and counts the attempts.
     type: str
   status:
     description:
@@ -187,13 +188,14 @@ EXAMPLES = r'''
     step: pause_source
     detail: {zone: az1}
 
-- name: Release the lock; az2 is now the active zone
+- name: Record the last step, release the lock; az2 is now the active zone
   kfuse.failover.journal:
     cloud_storage: "{{ kfuse_cloud_storage }}"
     storage_ambient: true
     action: finish
     run_id: "{{ journal.run_id }}"
     outcome: succeeded
+    step: resume_alerts
 
 - name: Which zone is active now (GCS)
   kfuse.failover.journal:

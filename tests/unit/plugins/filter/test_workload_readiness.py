@@ -27,7 +27,7 @@ def test_filter_is_registered():
 
 def test_rolled_out_workloads_are_ready():
     found = workload_readiness([workload('az-service'), workload('kfuse-configdb', replicas=3, kind='StatefulSet')])
-    assert found == {'ready': True, 'total': 2, 'ready_count': 2, 'waiting': [],
+    assert found == {'ready': True, 'total': 2, 'ready_count': 2, 'ready_replicas': 4, 'waiting': [],
                      'summary': 'az-service 1/1, kfuse-configdb 3/3'}
 
 
@@ -58,15 +58,15 @@ def test_old_replica_still_present_is_not_ready_though_all_wanted_are_ready():
 
 @pytest.mark.parametrize('given', [[], None])
 def test_no_workloads_are_ready_with_none_found(given):
-    assert workload_readiness(given) == {'ready': True, 'total': 0, 'ready_count': 0, 'waiting': [],
-                                         'summary': 'none found'}
+    assert workload_readiness(given) == {'ready': True, 'total': 0, 'ready_count': 0, 'ready_replicas': 0,
+                                         'waiting': [], 'summary': 'none found'}
 
 
 def test_summary_is_name_ready_over_wanted():
     found = workload_readiness([workload('az-service', replicas=1, ready=1), workload('kfuse-configdb', replicas=3, ready=1),
                                 workload('pinot-server', replicas=2, ready=None)])
     assert found['summary'] == 'az-service 1/1, kfuse-configdb 1/3, pinot-server 2/2'
-    assert found['waiting'] == ['kfuse-configdb']
+    assert found['waiting'] == ['kfuse-configdb'] and found['ready_replicas'] == 4
 
 
 def test_a_status_without_ready_replicas_counts_zero():
@@ -78,8 +78,8 @@ def test_a_status_without_ready_replicas_counts_zero():
 def test_spec_replicas_defaults_to_one():
     one = {'metadata': {'name': 'one', 'generation': 1},
            'status': {'observedGeneration': 1, 'readyReplicas': 1, 'updatedReplicas': 1, 'replicas': 1}}
-    assert workload_readiness([one]) == {'ready': True, 'total': 1, 'ready_count': 1, 'waiting': [],
-                                         'summary': 'one 1/1'}
+    assert workload_readiness([one]) == {'ready': True, 'total': 1, 'ready_count': 1, 'ready_replicas': 1,
+                                         'waiting': [], 'summary': 'one 1/1'}
 
 
 def test_scaled_to_zero_is_ready():

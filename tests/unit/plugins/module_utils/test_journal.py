@@ -162,6 +162,23 @@ def test_finish_defaults_and_explicit_active_zone(journal):
     assert any('state.json keeps az1' in text for text in failed.warnings)
 
 
+def test_finish_records_the_last_step_in_the_same_write(journal, store, clock):
+    run_id = journal().begin('failover', 'az1', 'az2')['run_id']
+    clock.advance(30)
+    journal().checkpoint(run_id, 'ingress')
+    clock.advance(2)
+    result = journal().finish(run_id, 'succeeded', step='resume', status='skipped', detail={'why': 'asked'})
+    assert result['completed_steps'] == ['ingress', 'resume']
+    assert result['run']['steps'][-1] == {'name': 'resume', 'status': 'skipped', 'started': '2026-12-03T10:00:30Z',
+                                          'finished': '2026-12-03T10:00:32Z', 'detail': {'why': 'asked'},
+                                          'attempts': 1}
+    assert doc(store, PREFIX + 'runs/%s.json' % run_id)['steps'][-1]['name'] == 'resume'
+    assert doc(store, LOCK)['held'] is False
+    # A second finish changes nothing, and does not count the step again.
+    before = snapshot(store)
+    assert not journal().finish(run_id, 'succeeded', step='resume')['changed'] and snapshot(store) == before
+
+
 def test_begin_warns_when_the_source_is_not_the_active_zone(journal):
     run_id = journal().begin('failover', 'az1', 'az2')['run_id']
     journal().finish(run_id, 'succeeded')
