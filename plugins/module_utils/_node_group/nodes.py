@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._names import check_label_selector
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KubeError, OptionError
 
@@ -32,6 +31,13 @@ def selector_text(labels):
     return text
 
 
+def _kube():
+    """The Kubernetes helpers, imported at the first count: the kubernetes library takes about half a second to
+    import, and a module run that only asks the provider for a size never counts nodes."""
+    from ansible_collections.kfuse.failover.plugins.module_utils import kube  # pylint: disable=import-outside-toplevel
+    return kube
+
+
 def node_is_ready(node):
     for condition in (node.status.conditions if node.status else None) or []:
         if condition.type == 'Ready':
@@ -47,18 +53,21 @@ class NodeCounter:
         self.selector = selector
         self.kubeconfig = kubeconfig
         self.context = context
-        self._factory = api_client_factory or kube.new_api_client
+        self._factory = api_client_factory
         self._core = None
 
     def _api(self):
         if self._core is None:
+            kube = _kube()
             kube.require_kubernetes('counting nodes')
-            self._core = kube.k8s_client.CoreV1Api(self._factory(self.kubeconfig, self.context))
+            factory = self._factory or kube.new_api_client
+            self._core = kube.k8s_client.CoreV1Api(factory(self.kubeconfig, self.context))
         return self._core
 
     def count(self):
         """{'selector', 'registered', 'ready', 'names'} of the Nodes now."""
         core = self._api()
+        kube = _kube()
         try:
             items = core.list_node(label_selector=self.selector).items
         except kube.ApiException as exc:

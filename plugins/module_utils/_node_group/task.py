@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 
-from ansible_collections.kfuse.failover.plugins.module_utils._node_group import aks, aws, gke
 from ansible_collections.kfuse.failover.plugins.module_utils._node_group.nodes import NodeCounter, selector_text
 from ansible_collections.kfuse.failover.plugins.module_utils._node_group.provider import NoProvider, Retrier
 from ansible_collections.kfuse.failover.plugins.module_utils._node_group.rest import check_api_url, verify_setting
@@ -28,7 +27,8 @@ AKS_OPTIONS = ('subscription_id', 'resource_group', 'api_version', 'tenant_id', 
                'authority_host', 'api_url')
 PROVIDER_OPTIONS = {'eks': AWS_OPTIONS + ('cluster',), 'asg': AWS_OPTIONS, 'gke': GKE_OPTIONS + ('cluster',),
                     'aks': AKS_OPTIONS + ('cluster',), 'none': ()}
-LABELS = {'eks': aws.EKS_LABEL, 'asg': aws.ASG_LABEL, 'gke': gke.GKE_LABEL, 'aks': aks.AKS_LABEL}
+# The node label naming the group, by provider (a constant of the provider's module).
+LABEL_NAMES = {'eks': 'EKS_LABEL', 'asg': 'ASG_LABEL', 'gke': 'GKE_LABEL', 'aks': 'AKS_LABEL'}
 MAX_POLL_INTERVAL = 60.0
 CLOCK = time.monotonic
 SLEEP = time.sleep
@@ -128,10 +128,9 @@ def check_options(params):
             if value is not None and not _PATH_SEGMENT.match(value):
                 raise OptionError('%s must be a plain %s name (letters, digits, "-", "_", ".", "(", ")"), got %r'
                                   % (option, provider.upper(), value))
-        params['api_url'] = check_api_url(params.get('api_url') or (
-            gke.DEFAULT_API_URL if provider == 'gke' else aks.DEFAULT_API_URL))
+        params['api_url'] = check_api_url(params.get('api_url') or provider_module(provider).DEFAULT_API_URL)
     if provider == 'aks':
-        params['api_version'] = params.get('api_version') or aks.DEFAULT_API_VERSION
+        params['api_version'] = params.get('api_version') or provider_module(provider).DEFAULT_API_VERSION
         if not _API_VERSION.match(params['api_version']):
             raise OptionError('api_version must look like 2025-08-01 (or 2025-08-02-preview), got %r'
                               % params['api_version'])
@@ -139,28 +138,43 @@ def check_options(params):
             params['authority_host'] = check_api_url(params['authority_host'], 'authority_host')
     selector = params.get('node_selector')
     if selector is None:
-        selector = {LABELS[provider]: params['name']}
+        selector = {getattr(provider_module(provider), LABEL_NAMES[provider]): params['name']}
     return Request(params, selector_text(selector))
+
+
+def provider_module(provider):
+    """The module_utils of ``provider`` (eks, asg, gke, aks), imported when a run uses it: the Azure and Google
+    client libraries take a quarter of a second to import, and each run uses one provider."""
+    # pylint: disable=import-outside-toplevel
+    if provider in ('eks', 'asg'):
+        from ansible_collections.kfuse.failover.plugins.module_utils._node_group import aws
+        return aws
+    if provider == 'gke':
+        from ansible_collections.kfuse.failover.plugins.module_utils._node_group import gke
+        return gke
+    from ansible_collections.kfuse.failover.plugins.module_utils._node_group import aks
+    return aks
 
 
 def build_provider(params, register_secret):
     """The provider object for the checked ``params``."""
     provider = params['provider']
     name, cluster = params.get('name'), params.get('cluster')
+    if provider == 'none':
+        return NoProvider(name or 'nodes')
+    module = provider_module(provider)
     if provider == 'eks':
-        return aws.EksNodeGroup(aws.aws_client('eks', params), name, cluster)
+        return module.EksNodeGroup(module.aws_client('eks', params), name, cluster)
     if provider == 'asg':
-        return aws.AutoScalingGroup(aws.aws_client('autoscaling', params), name)
+        return module.AutoScalingGroup(module.aws_client('autoscaling', params), name)
     verify = verify_setting(params)
     if provider == 'gke':
-        _credentials, token = gke.google_credentials(params.get('credentials_file'), verify, register_secret)
-        return gke.GkeNodePool(params['api_url'], params['project'], params['location'], cluster, name, token,
-                               verify=verify)
-    if provider == 'aks':
-        token = aks.azure_token(params, register_secret)
-        return aks.AksAgentPool(params['api_url'], params['subscription_id'], params['resource_group'], cluster, name,
-                                token, api_version=params['api_version'], verify=verify)
-    return NoProvider(name or 'nodes')
+        _credentials, token = module.google_credentials(params.get('credentials_file'), verify, register_secret)
+        return module.GkeNodePool(params['api_url'], params['project'], params['location'], cluster, name, token,
+                                  verify=verify)
+    token = module.azure_token(params, register_secret)
+    return module.AksAgentPool(params['api_url'], params['subscription_id'], params['resource_group'], cluster, name,
+                               token, api_version=params['api_version'], verify=verify)
 
 
 def is_transient(exc):
