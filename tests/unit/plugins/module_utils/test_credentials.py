@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from unittest import mock
 
 import pytest
@@ -19,6 +16,7 @@ from kubernetes import client as k8s
 from ansible_collections.kfuse.failover.plugins.module_utils import kube
 from ansible_collections.kfuse.failover.plugins.module_utils._credentials import CredentialsError, resolve
 from ansible_collections.kfuse.failover.plugins.module_utils.errors import KfuseError
+from ansible_collections.kfuse.failover.tests.unit.plugins.module_utils.import_probe import modules_imported_by
 
 SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 SERVICE_ACCOUNT = {'type': 'service_account', 'project_id': 'p', 'private_key_id': 'kid',
@@ -207,11 +205,6 @@ def test_kubeconfig_problems_surface_as_credentials_errors(monkeypatch):
 
 def test_credentials_that_need_no_cluster_do_not_load_the_kubernetes_client():
     """Only kubernetes_secret needs the kubernetes package; a files-only backup should not pay for its import."""
-    code = ("import sys\n"
-            "from ansible_collections.kfuse.failover.plugins.module_utils import _credentials\n"
-            "_credentials.resolve('s3', explicit={'access_key': 'AKID', 'secret_key': 'secret'})\n"
-            "print(sorted(name for name in sys.modules if name == 'kubernetes' or name.endswith('module_utils.kube')))\n")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
-    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == '[]'
+    code = ("from ansible_collections.kfuse.failover.plugins.module_utils import _credentials\n"
+            "_credentials.resolve('s3', explicit={'access_key': 'AKID', 'secret_key': 'secret'})\n")
+    assert modules_imported_by(code, lambda name: name == 'kubernetes' or name.endswith('module_utils.kube')) == []
