@@ -142,8 +142,10 @@ def fresh_lab(lab):
 def run_module(lab, tmp_path):
     """Run one module on one zone host with ad-hoc `ansible`, returning its result."""
 
-    def run(host, module, args, check=False, verbosity=0, timeout=300):
+    def run(host, module, args, check=False, verbosity=0, timeout=300, extra_vars=None):
         cmd = [os.path.join(VENV_BIN, "ansible"), host, "-i", lab.inventory, "-m", module, "-a", json.dumps(args)]
+        if extra_vars:
+            cmd += ["-e", json.dumps(extra_vars)]
         return run_ansible(cmd, tmp_path, timeout, check, verbosity)
 
     return run
