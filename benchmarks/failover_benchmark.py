@@ -5,10 +5,12 @@
 """Failover benchmark: the lab failover az1 -> az2 with fixed simulated delays, wall time vs the critical path.
 
 Usage: ``.venv/bin/python benchmarks/failover_benchmark.py [--node-delay 120] [--rehydrate-rate 2] [--no-sequential]
-[--keep-reports DIR]``
+[--processes] [--keep-reports DIR]``
 
 For each mode (``overlap``: the playbook as shipped; ``sequential``: ``-e kfuse_overlap=false``, every step after
-the previous one), a fresh per-zone lab is started with the given delays, ``failover.yml`` runs once with the
+the previous one; with ``--processes`` also ``processes``: ``-e kfuse_in_process=false``, every module of the
+collection run as its own process instead of in the task's worker, see plugins/plugin_utils/_in_process.py), a fresh
+per-zone lab is started with the given delays, ``failover.yml`` runs once with the
 failover_report callback on, and the lab comes down. From the run's report and the lab's fixed delays it prints:
 
 * wall: the ``ansible-playbook`` process from start to exit;
@@ -42,15 +44,17 @@ VENV_BIN = os.path.join(REPO, ".venv", "bin")
 WAIT_ACTIONS = ("async_status", "az_status", "k8s_info", "node_group")
 
 
-def run_failover(state_dir, report_dir, poll, sequential):
+MODES = {"overlap": {}, "sequential": {"kfuse_overlap": False}, "processes": {"kfuse_in_process": False}}
+
+
+def run_failover(state_dir, report_dir, poll, mode_vars):
     """ansible-playbook failover.yml on the lab in state_dir; (wall seconds, report dict, journal run record)."""
     lab = labctl.read_json(os.path.join(state_dir, "lab.json"))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
                ANSIBLE_CALLBACKS_ENABLED="kfuse.failover.failover_report", KFUSE_REPORT_DIR=report_dir,
                HELM_REGISTRY_CONFIG=lab["paths"]["helm_registry_config"],
                PATH=os.pathsep.join([VENV_BIN, os.path.join(REPO, ".tools", "bin"), os.environ.get("PATH", "")]))
-    extra = {"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_poll_interval": poll,
-             "kfuse_overlap": not sequential}
+    extra = dict({"kfuse_source": "az1", "kfuse_target": "az2", "kfuse_poll_interval": poll}, **mode_vars)
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", lab["paths"]["inventory"],
            os.path.join(REPO, "playbooks", "failover.yml"), "-e", json.dumps(extra)]
     started = time.time()
@@ -104,11 +108,14 @@ def main(argv=None):
     parser.add_argument("--rehydrate-rate", type=float, default=2.0, help="segments per second rehydrated")
     parser.add_argument("--poll", type=float, default=2.0, help="kfuse_poll_interval of the run")
     parser.add_argument("--no-sequential", action="store_true", help="skip the sequential comparison run")
+    parser.add_argument("--processes", action="store_true",
+                        help="also run the failover with the collection's modules as processes of their own")
     parser.add_argument("--keep-reports", metavar="DIR", help="copy each run's report (JSON and HTML) into DIR")
     args = parser.parse_args(argv)
 
     rows = []
-    for mode in ("overlap",) + (() if args.no_sequential else ("sequential",)):
+    modes = ["overlap"] + ([] if args.no_sequential else ["sequential"]) + (["processes"] if args.processes else [])
+    for mode in modes:
         with tempfile.TemporaryDirectory(prefix="kfuse-bench-") as work:
             state_dir, report_dir = os.path.join(work, "lab"), os.path.join(work, "reports")
             os.makedirs(report_dir)
@@ -116,7 +123,7 @@ def main(argv=None):
                   % (mode, args.node_delay, args.rehydrate_rate), flush=True)
             with labctl.running_lab(state_dir, node_delay=args.node_delay,
                                     simulator_args=["--rehydrate-rate", str(args.rehydrate_rate)]):
-                wall, report, record = run_failover(state_dir, report_dir, args.poll, mode == "sequential")
+                wall, report, record = run_failover(state_dir, report_dir, args.poll, MODES[mode])
             if args.keep_reports:
                 shutil.copytree(report_dir, os.path.join(args.keep_reports, mode), dirs_exist_ok=True)
         segments = rehydrated_segments(record)
@@ -135,8 +142,13 @@ def main(argv=None):
     print("\ncritical path = node delay %.0f s + %d segments / %.1f per s = %.1f s; target wall <= 1.10 x critical "
           "path: %s (%.2f)" % (args.node_delay, segments, args.rehydrate_rate, critical,
                                "met" if wall <= 1.10 * critical else "NOT met", wall / critical))
-    if len(rows) > 1:
-        print("overlap saves %.1f s against every step in sequence (%.2f x)" % (rows[1][1] - wall, rows[1][1] / wall))
+    walls = {row[0]: row[1] for row in rows}
+    if "sequential" in walls:
+        print("overlap saves %.1f s against every step in sequence (%.2f x)"
+              % (walls["sequential"] - wall, walls["sequential"] / wall))
+    if "processes" in walls:
+        print("modules in the task's process save %.1f s against modules as processes (%.2f x)"
+              % (walls["processes"] - wall, walls["processes"] / wall))
     labels = ["%s%s %.1f s" % (step["name"], " (%s)" % step["host"] if step["name"] == "Preflight" else "",
                                step["duration"]) for step in report["steps"] if step["duration"] >= 1]
     print("steps (overlap run): " + ", ".join(labels))

@@ -73,7 +73,7 @@ class InProcessModuleAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        del tmp  # no effect since ansible-core 2.?, as in the normal action
+        del tmp  # has no effect, as in ansible-core's normal action
 
         blocker = self._in_process_blocker(task_vars)
         if blocker is None:
@@ -105,12 +105,14 @@ class InProcessModuleAction(ActionBase):
 
         namespace, collection, name = module_name.split('.')
         module_fqn = 'ansible_collections.%s.%s.plugins.modules.%s' % (namespace, collection, name)
-        out = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         rc = 0
         saved_environment = dict(os.environ)
         os.environ.update({key: str(value) for key, value in environment.items()})
         try:
-            with patch_module_args(module_args), contextlib.redirect_stdout(out):
+            # stderr too: what a library prints there (a Python warning) stays out of the play's output, as it
+            # does when the module is a process of its own.
+            with patch_module_args(module_args), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 runpy.run_module(module_fqn, run_name='__main__', alter_sys=True)
         except SystemExit as exc:  # how every module ends: exit_json or fail_json
             rc = exc.code if isinstance(exc.code, int) else 1
@@ -122,7 +124,7 @@ class InProcessModuleAction(ActionBase):
             os.environ.clear()
             os.environ.update(saved_environment)
 
-        data = self._parse_returned_data({'rc': rc, 'stdout': out.getvalue(), 'stderr': ''}, PROFILE)
+        data = self._parse_returned_data({'rc': rc, 'stdout': out.getvalue(), 'stderr': err.getvalue()}, PROFILE)
         data.pop('_ansible_suppress_tmpdir_delete', None)
         if rc and 'failed' not in data:
             data['failed'] = True

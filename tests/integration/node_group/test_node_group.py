@@ -103,11 +103,13 @@ def test_scale_up_rerun_check_above_max_and_to_zero(cloud, run_tasks, provider):
 
 
 def _module_pids():
+    """The processes the module may run in: its own (AnsiballZ) or, in-process, the ansible-playbook worker's."""
     pids = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as handle:
-                if b"AnsiballZ_node_group" in handle.read():
+                cmdline = handle.read()
+                if b"AnsiballZ_node_group" in cmdline or b"ansible-playbook" in cmdline:
                     pids.append(pid)
         except OSError:
             continue
