@@ -109,9 +109,11 @@ class Lab:
     def faults(self, zone, **faults):
         return self._control(zone, "POST", "/_lab/faults", faults)
 
-    def reset(self):
+    def reset(self, wipe=()):
+        """Every zone back to its start; the zones in ``wipe`` also lose their objects in the bucket (a standby
+        then lacks every segment of the active zone, whatever earlier tests rehydrated)."""
         for zone in self.zones:
-            self._control(zone, "POST", "/_lab/reset")
+            self._control(zone, "POST", "/_lab/reset" + ("?wipe=true" if zone in wipe else ""))
 
 
 @pytest.fixture
