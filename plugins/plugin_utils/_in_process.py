@@ -15,8 +15,8 @@ the AnsiballZ payload unpacked, ansible.module_utils compiled again from its zip
 half a second of CPU per task, which a failover pays some thirty times on its critical path.
 
 Anything else runs the module the usual way (``_execute_module``): another connection or interpreter, become,
-``async``, a module that cannot be imported here, or ``kfuse_in_process: false`` (an inventory or extra var) to rule
-it out. The worker process ends with the task, so whatever the module changes in the process (environment,
+``async``, an ansible-core without ``patch_module_args``, or ``kfuse_in_process: false`` (an inventory or extra var)
+to rule it out. The worker process ends with the task, so whatever the module changes in the process (environment,
 imported libraries, threads) does not outlive it.
 """
 
